@@ -1,0 +1,54 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+
+/**
+ * API token format: `gth_` + 43 base62 characters (256 random bits) + 6 base62 characters of CRC32.
+ * The prefix lets secret scanners and people recognise a Gatehouse token; the checksum lets the
+ * gateway drop typos and garbage without a lookup. Base62 keeps the whole token one double-click word.
+ */
+export const TOKEN_PREFIX = 'gth_';
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const BODY_LENGTH = 43;
+const CHECKSUM_LENGTH = 6;
+export const TOKEN_LENGTH = TOKEN_PREFIX.length + BODY_LENGTH + CHECKSUM_LENGTH;
+const SHAPE = new RegExp(`^${TOKEN_PREFIX}[0-9A-Za-z]{${BODY_LENGTH + CHECKSUM_LENGTH}}$`);
+
+function base62(value: bigint, width: number): string {
+  let out = '';
+  while (value > 0n) {
+    out = ALPHABET[Number(value % 62n)] + out;
+    value /= 62n;
+  }
+  return out.padStart(width, '0');
+}
+
+function checksum(body: string): string {
+  return base62(BigInt(crc32(body)), CHECKSUM_LENGTH);
+}
+
+export function mintToken(): string {
+  const body = base62(BigInt(`0x${randomBytes(32).toString('hex')}`), BODY_LENGTH);
+  return `${TOKEN_PREFIX}${body}${checksum(body)}`;
+}
+
+/** True when the string has the token's shape and its checksum matches. Says nothing of validity. */
+export function isWellFormedToken(candidate: string): boolean {
+  if (candidate.length !== TOKEN_LENGTH || !SHAPE.test(candidate)) return false;
+  const body = candidate.slice(TOKEN_PREFIX.length, TOKEN_PREFIX.length + BODY_LENGTH);
+  return candidate.slice(-CHECKSUM_LENGTH) === checksum(body);
+}
+
+/** What the store keeps: a SHA-256 of a 256-bit random secret cannot be reversed or guessed. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** The last four characters, shown next to a token's name so a person can tell two apart. */
+export function tokenHint(token: string): string {
+  return token.slice(-4);
+}
+
+/** A short, non-secret fingerprint for logs: enough to correlate attempts, useless to an attacker. */
+export function tokenFingerprint(candidate: string): string {
+  return createHash('sha256').update(candidate).digest('hex').slice(0, 12);
+}

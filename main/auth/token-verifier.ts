@@ -1,0 +1,112 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Store } from '../store/store';
+import { withoutHash, type TokenRecord } from '../store/tokens-repo';
+import { hashToken, isWellFormedToken } from './token-format';
+
+export type Rejection = 'missing' | 'malformed' | 'unknown' | 'revoked' | 'expired';
+
+export type Verification =
+  | { ok: true; token: TokenRecord }
+  | { ok: false; reason: Rejection; message: string };
+
+/** The credential a client sent: `Authorization: Bearer …` (what OpenAI SDKs send), else `X-Api-Key`. */
+export function credentialFrom(headers: IncomingHttpHeaders): string | undefined {
+  const auth = headers.authorization;
+  if (auth) {
+    const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(auth);
+    if (match) return match[1];
+  }
+  const key = headers['x-api-key'];
+  return typeof key === 'string' && key ? key.trim() : undefined;
+}
+
+const CREATE_HINT = 'Create one on the Gatehouse computer with: gatehouse token create --name <name>';
+
+/**
+ * Answers "is this token valid right now?" from memory. The cache is rebuilt whenever the store
+ * changes (here or in another process), so a revocation takes effect within the store's poll interval.
+ * Last-use times are collected here and written in batches, never on the request path.
+ */
+export class TokenVerifier {
+  private byHash = new Map<string, { hash: Buffer; record: TokenRecord }>();
+  private active = 0;
+  private readonly lastUsed = new Map<string, number>();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.reload();
+    this.unsubscribe = store.onChange(() => this.reload());
+  }
+
+  reload(): void {
+    const next = new Map<string, { hash: Buffer; record: TokenRecord }>();
+    let active = 0;
+    for (const stored of this.store.tokens.all()) {
+      next.set(stored.hash, { hash: Buffer.from(stored.hash, 'hex'), record: withoutHash(stored) });
+      if (stored.revokedAt === null) active++;
+    }
+    this.byHash = next;
+    this.active = active;
+  }
+
+  /** Number of tokens that are not revoked (expired ones included). */
+  get activeTokens(): number {
+    return this.active;
+  }
+
+  verify(candidate: string | undefined): Verification {
+    if (!candidate) {
+      const message =
+        this.active === 0
+          ? `This Gatehouse has no API tokens yet, so nobody can use it. ${CREATE_HINT}`
+          : 'An API token is required. Send it as "Authorization: Bearer <token>" or "X-Api-Key: <token>".';
+      return { ok: false, reason: 'missing', message };
+    }
+    if (!isWellFormedToken(candidate)) {
+      return { ok: false, reason: 'malformed', message: 'That is not a Gatehouse API token (they start with gth_). Check for a copy-paste mistake.' };
+    }
+    const hashHex = hashToken(candidate);
+    const entry = this.byHash.get(hashHex);
+    if (!entry || !timingSafeEqual(entry.hash, Buffer.from(hashHex, 'hex'))) {
+      return { ok: false, reason: 'unknown', message: 'This API token is not valid here. Ask the owner of this Gatehouse for a new one.' };
+    }
+    const { record } = entry;
+    if (record.revokedAt !== null) {
+      return { ok: false, reason: 'revoked', message: `The API token "${record.name}" was revoked. Ask the owner for a new one.` };
+    }
+    const now = this.clock();
+    if (record.expiresAt !== null && record.expiresAt <= now) {
+      return {
+        ok: false,
+        reason: 'expired',
+        message: `The API token "${record.name}" expired on ${new Date(record.expiresAt).toISOString()}. Ask the owner for a new one.`,
+      };
+    }
+    this.lastUsed.set(record.id, now);
+    return { ok: true, token: record };
+  }
+
+  /** Writes collected last-use times now. Called on a timer and at shutdown. */
+  flushLastUsed(): void {
+    if (this.lastUsed.size === 0) return;
+    const batch = new Map(this.lastUsed);
+    this.lastUsed.clear();
+    this.store.tokens.touchMany(batch);
+  }
+
+  startFlushing(intervalMs = 5000): void {
+    this.flushTimer ??= setInterval(() => this.flushLastUsed(), intervalMs);
+    this.flushTimer.unref();
+  }
+
+  close(): void {
+    clearInterval(this.flushTimer);
+    this.unsubscribe();
+    this.flushLastUsed();
+  }
+}

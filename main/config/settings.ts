@@ -1,0 +1,116 @@
+import { isIP } from 'node:net';
+import { UsageError } from '../errors';
+
+/** Everything a user can change, with safe defaults. Stored in SQLite, one row a key. */
+export interface Settings {
+  /** Address the gateway binds. All interfaces by default: sharing with teammates is the point. */
+  host: string;
+  port: number;
+  /** Where Ollama listens. Gatehouse keeps it on loopback and is the only door to it. */
+  upstream: string;
+  /** 'local-ca': a certificate from Gatehouse's own CA; 'custom': the files below. */
+  tlsMode: 'local-ca' | 'custom';
+  tlsCertFile: string;
+  tlsKeyFile: string;
+  /** Let requests from this computer through without a token. Off: loopback is not trusted. */
+  trustLoopback: boolean;
+  /** While paused, only this computer may use the gateway. */
+  paused: boolean;
+  bodyLimitMiB: number;
+}
+
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
+  host: '0.0.0.0',
+  port: 11443,
+  upstream: 'http://127.0.0.1:11434',
+  tlsMode: 'local-ca',
+  tlsCertFile: '',
+  tlsKeyFile: '',
+  trustLoopback: false,
+  paused: false,
+  bodyLimitMiB: 32,
+});
+
+export type SettingKey = keyof Settings;
+
+type Parser<T> = (value: unknown) => T;
+
+const bool =
+  (key: string): Parser<boolean> =>
+  (v) => {
+    if (typeof v === 'boolean') return v;
+    if (v === 'true' || v === '1' || v === 'on') return true;
+    if (v === 'false' || v === '0' || v === 'off') return false;
+    throw new UsageError(`${key} must be true or false, not ${JSON.stringify(v)}.`);
+  };
+
+const intIn =
+  (key: string, min: number, max: number): Parser<number> =>
+  (v) => {
+    const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v;
+    if (typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max) return n;
+    throw new UsageError(`${key} must be a whole number from ${min} to ${max}, not ${JSON.stringify(v)}.`);
+  };
+
+const path =
+  (key: string): Parser<string> =>
+  (v) => {
+    if (typeof v === 'string') return v;
+    throw new UsageError(`${key} must be a file path.`);
+  };
+
+export function parseHost(v: unknown): string {
+  if (typeof v === 'string' && (isIP(v) !== 0 || v === 'localhost')) return v;
+  throw new UsageError(
+    `The bind address must be an IP address such as 0.0.0.0 (all interfaces) or 127.0.0.1 (this computer only), not ${JSON.stringify(v)}.`,
+  );
+}
+
+export function parseUpstream(v: unknown): string {
+  let url: URL;
+  try {
+    url = new URL(String(v));
+  } catch {
+    throw new UsageError(`The upstream must be a URL such as http://127.0.0.1:11434, not ${JSON.stringify(v)}.`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`The upstream must start with http:// or https://, not ${url.protocol}//.`);
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw new UsageError('The upstream URL must not carry a user name, password, query or fragment.');
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+const PARSERS: { [K in SettingKey]: Parser<Settings[K]> } = {
+  host: parseHost,
+  port: intIn('port', 1, 65535),
+  upstream: parseUpstream,
+  tlsMode: (v) => {
+    if (v === 'local-ca' || v === 'custom') return v;
+    throw new UsageError(`tlsMode must be "local-ca" or "custom", not ${JSON.stringify(v)}.`);
+  },
+  tlsCertFile: path('tlsCertFile'),
+  tlsKeyFile: path('tlsKeyFile'),
+  trustLoopback: bool('trustLoopback'),
+  paused: bool('paused'),
+  bodyLimitMiB: intIn('bodyLimitMiB', 1, 4096),
+};
+
+export function isSettingKey(key: string): key is SettingKey {
+  return Object.hasOwn(PARSERS, key);
+}
+
+/** Validates one value; throws a UsageError that says what is accepted. */
+export function parseSetting<K extends SettingKey>(key: K, value: unknown): Settings[K] {
+  return PARSERS[key](value);
+}
+
+/** Runtime overrides from the environment (GATEHOUSE_HOST, _PORT, _UPSTREAM); never persisted. */
+export function envOverrides(env: NodeJS.ProcessEnv = process.env): Partial<Settings> {
+  const out: Partial<Settings> = {};
+  if (env.GATEHOUSE_HOST) out.host = parseHost(env.GATEHOUSE_HOST);
+  if (env.GATEHOUSE_PORT) out.port = parseSetting('port', env.GATEHOUSE_PORT);
+  if (env.GATEHOUSE_UPSTREAM) out.upstream = parseUpstream(env.GATEHOUSE_UPSTREAM);
+  return out;
+}

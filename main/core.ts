@@ -1,0 +1,180 @@
+import { hostname } from 'node:os';
+import type { Server as TlsServer } from 'node:tls';
+import type { FastifyInstance } from 'fastify';
+import { TokenVerifier } from './auth/token-verifier';
+import { TokenService } from './auth/tokens';
+import { dataPaths } from './config/paths';
+import type { Settings } from './config/settings';
+import { GatehouseError } from './errors';
+import { buildGateway } from './gateway/app';
+import { createLocalClientCheck, isLoopback } from './gateway/client-address';
+import { consoleLogger, type Logger } from './log';
+import { Store } from './store/store';
+import { lanAddresses } from './tls/addresses';
+import { TlsManager, type TlsMaterial } from './tls/tls-manager';
+
+export interface CoreOptions {
+  dataDir: string;
+  /** From flags and the environment; they win over stored settings and are not saved. */
+  overrides?: Partial<Settings>;
+  /** false serves plain HTTP (`--no-tls`); on a non-loopback bind only with `insecure`. */
+  tls?: boolean;
+  insecure?: boolean;
+  /** Which client addresses count as "this computer" (pause, trustLoopback). Tests narrow it. */
+  isLocalClient?: (ip: string) => boolean;
+  /** How often to look for changes made by another process (the CLI). */
+  watchIntervalMs?: number;
+  /** How often to check whether the certificate must be re-issued (addresses, expiry). */
+  tlsCheckIntervalMs?: number;
+  /** How long running streams may go on after close() before their connections are cut. */
+  closeGraceMs?: number;
+  log?: Logger;
+  nativeBinding?: string;
+}
+
+export interface ServingInfo {
+  urls: string[];
+  host: string;
+  port: number;
+  tls: Pick<TlsMaterial, 'source' | 'leafFingerprint' | 'caFingerprint'> | null;
+}
+
+export interface Core {
+  store: Store;
+  tokens: TokenService;
+  verifier: TokenVerifier;
+  settings(): Readonly<Settings>;
+  listen(): Promise<ServingInfo>;
+  close(): Promise<void>;
+}
+
+/** Builds the whole headless core: the one thing both `gatehouse serve` and the tray app run. */
+export async function createCore(options: CoreOptions): Promise<Core> {
+  const log = options.log ?? consoleLogger;
+  const store = Store.open(options.dataDir, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
+  const timers: NodeJS.Timeout[] = [];
+  let app: FastifyInstance | undefined;
+  let verifier: TokenVerifier | undefined;
+  const localCheck = options.isLocalClient ? undefined : createLocalClientCheck();
+  try {
+    let current = loadSettings(store, options.overrides, log);
+    store.onChange(() => (current = loadSettings(store, options.overrides, log)));
+    const settings = () => current;
+    const useTls = options.tls !== false;
+    if (!useTls && !isLoopback(current.host) && current.host !== 'localhost' && !options.insecure) {
+      throw new GatehouseError(
+        'INSECURE_BIND',
+        `Plain HTTP on ${current.host} would send API tokens across the network in clear text.`,
+        'Keep TLS on (the default), bind 127.0.0.1 with --host, or add --insecure if you really mean it.',
+      );
+    }
+
+    verifier = new TokenVerifier(store);
+    const tls = useTls ? new TlsManager({ tlsDir: dataPaths(options.dataDir).tlsDir, settings: current }) : undefined;
+    const material = tls ? await tls.current() : undefined;
+    app = await buildGateway({
+      verifier,
+      settings,
+      isLocalClient: options.isLocalClient ?? localCheck!.isLocal,
+      ...(material ? { https: { key: material.key, cert: material.cert } } : {}),
+      log,
+    });
+
+    store.watch(options.watchIntervalMs ?? 250);
+    verifier.startFlushing();
+    const gateway = app;
+    const liveVerifier = verifier;
+
+    const listen = async (): Promise<ServingInfo> => {
+      const { host, port } = current;
+      try {
+        await gateway.listen({ host, port });
+      } catch (err) {
+        throw listenError(err, host, port);
+      }
+      const address = gateway.server.address();
+      const actualPort = typeof address === 'object' && address ? address.port : port;
+      if (tls) timers.push(watchCertificate(tls, gateway, options.tlsCheckIntervalMs ?? 60_000, log));
+      if (!useTls && options.insecure && !isLoopback(host)) {
+        log.warn(`Serving PLAIN HTTP on ${host}:${actualPort}. API tokens cross the network unencrypted.`);
+      }
+      return {
+        urls: servingUrls(useTls ? 'https' : 'http', host, actualPort),
+        host,
+        port: actualPort,
+        tls: material ? { source: material.source, leafFingerprint: material.leafFingerprint, caFingerprint: material.caFingerprint } : null,
+      };
+    };
+
+    let closed: Promise<void> | undefined;
+    const close = () =>
+      (closed ??= (async () => {
+        for (const t of timers) clearInterval(t);
+        localCheck?.stop();
+        const cut = setTimeout(() => gateway.server.closeAllConnections(), options.closeGraceMs ?? 10_000);
+        try {
+          await gateway.close();
+        } finally {
+          clearTimeout(cut);
+          liveVerifier.close();
+          store.close();
+        }
+      })());
+
+    return { store, tokens: new TokenService(store), verifier, settings, listen, close };
+  } catch (err) {
+    localCheck?.stop();
+    await app?.close();
+    verifier?.close();
+    store.close();
+    throw err;
+  }
+}
+
+function loadSettings(store: Store, overrides: Partial<Settings> | undefined, log: Logger): Settings {
+  const { settings, problems } = store.settings.load();
+  for (const problem of problems) log.warn(problem);
+  return { ...settings, ...overrides };
+}
+
+/** Re-issues the certificate when addresses change or expiry nears, and swaps it in live. */
+function watchCertificate(tls: TlsManager, app: FastifyInstance, intervalMs: number, log: Logger): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    tls
+      .check()
+      .then((next) => {
+        if (!next) return;
+        // fastify was built with `https`, so its server is a TLS server.
+        (app.server as unknown as TlsServer).setSecureContext({ key: next.key, cert: next.cert });
+        log.info(`TLS certificate renewed (SHA-256 ${next.leafFingerprint}).`);
+      })
+      .catch((err: unknown) => log.error('Could not renew the TLS certificate; the current one stays in use.', err));
+  }, intervalMs);
+  timer.unref();
+  return timer;
+}
+
+export function servingUrls(scheme: 'http' | 'https', host: string, port: number): string[] {
+  const url = (h: string) => `${scheme}://${h.includes(':') ? `[${h}]` : h}:${port}`;
+  if (host !== '0.0.0.0' && host !== '::') return [url(host)];
+  const local = /^[a-z0-9-]+$/i.test(hostname()) ? [url(`${hostname().toLowerCase()}.local`)] : [];
+  return [url('localhost'), ...local, ...lanAddresses().filter((ip) => host === '::' || !ip.includes(':')).map(url)];
+}
+
+function listenError(err: unknown, host: string, port: number): GatehouseError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') {
+    return new GatehouseError(
+      'PORT_IN_USE',
+      `Port ${port} on ${host} is already in use.`,
+      'Another Gatehouse may be running (check with: gatehouse status), or pick another port with --port.',
+    );
+  }
+  if (code === 'EADDRNOTAVAIL') {
+    return new GatehouseError('ADDRESS_NOT_AVAILABLE', `${host} is not an address of this computer.`, 'Use 0.0.0.0 for all interfaces, or one of its own addresses.');
+  }
+  if (code === 'EACCES') {
+    return new GatehouseError('PORT_FORBIDDEN', `This user may not listen on port ${port}.`, 'Use a port above 1023.');
+  }
+  return new GatehouseError('LISTEN_FAILED', `Could not listen on ${host}:${port}: ${(err as Error).message}`);
+}

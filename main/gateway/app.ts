@@ -1,0 +1,63 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { TokenVerifier } from '../auth/token-verifier';
+import type { Settings } from '../config/settings';
+import type { Logger } from '../log';
+import { createAccessHook } from './access';
+import { sendProblem } from './problems';
+import { proxyPlugin } from './proxy';
+
+export interface GatewayDeps {
+  verifier: TokenVerifier;
+  /** The live settings; read on every request, so a change applies to the next one. */
+  settings: () => Readonly<Settings>;
+  isLocalClient: (ip: string) => boolean;
+  https?: { key: string; cert: string };
+  log: Logger;
+}
+
+const MiB = 1024 * 1024;
+
+/** Builds the gateway: `/healthz`, and everything else through the access checks to the proxy. */
+export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> {
+  const bodyLimitMiB = deps.settings().bodyLimitMiB;
+  const app = Fastify({
+    logger: false,
+    https: deps.https ?? null,
+    bodyLimit: bodyLimitMiB * MiB,
+    // Never trust X-Forwarded-For: the client address decides "local or not".
+    trustProxy: false,
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 500 },
+    frameworkErrors: (error, _request, reply) => {
+      sendProblem(reply, { status: 400, code: 'bad_request', message: `The request could not be read: ${error.message}` });
+    },
+  });
+
+  app.decorateRequest('gatehouse', null as never);
+
+  app.setErrorHandler((error, request, reply) => {
+    const err = error as Error & { code?: string; statusCode?: number };
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      sendProblem(reply, {
+        status: 413,
+        code: 'body_too_large',
+        message: `The request body is larger than this Gatehouse accepts (${bodyLimitMiB} MiB).`,
+      });
+      return;
+    }
+    const status = err.statusCode ?? 500;
+    if (status < 500) {
+      sendProblem(reply, { status, code: 'bad_request', message: err.message });
+      return;
+    }
+    deps.log.error(`Internal error on ${request.method} ${request.url}`, err);
+    sendProblem(reply, { status: 500, code: 'internal_error', message: 'Gatehouse hit an internal error. Details are in its log.' });
+  });
+
+  app.get('/healthz', (_request, reply) => {
+    void reply.header('cache-control', 'no-store').type('text/plain; charset=utf-8').send('ok');
+  });
+
+  await app.register(proxyPlugin, { settings: deps.settings, access: createAccessHook(deps) });
+  return app;
+}

@@ -1,0 +1,44 @@
+import type { FastifyReply } from 'fastify';
+import { familyOf, type Family } from './routes';
+
+/** An error answer before or instead of the upstream's. `code` is stable; `message` is for people. */
+export interface Problem {
+  status: number;
+  code: string;
+  message: string;
+  headers?: Record<string, string>;
+}
+
+const OPENAI_TYPES: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  405: 'invalid_request_error',
+  413: 'invalid_request_error',
+  429: 'rate_limit_error',
+};
+
+/** The body in the shape the client's SDK parses, so the message reaches the person using it. */
+export function problemBody(family: Family, problem: Problem): string {
+  if (family === 'openai') {
+    const type = OPENAI_TYPES[problem.status] ?? (problem.status >= 500 ? 'server_error' : 'invalid_request_error');
+    return JSON.stringify({ error: { message: problem.message, type, code: problem.code } });
+  }
+  return JSON.stringify({ error: problem.message });
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the reply of any route or server flavour will do
+type AnyReply = FastifyReply<any, any, any, any, any, any, any, any>;
+
+/** Answers with the problem; returns true so a hook can `return sendProblem(...)` to say "refused". */
+export function sendProblem(reply: AnyReply, problem: Problem): true {
+  const family = familyOf((reply.request as { url: string }).url);
+  if (problem.headers) void reply.headers(problem.headers);
+  void reply
+    .code(problem.status)
+    .header('content-type', 'application/json; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send(problemBody(family, problem));
+  return true;
+}

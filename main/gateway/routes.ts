@@ -1,0 +1,141 @@
+import type { Scope } from '../store/tokens-repo';
+
+/** Which error shape a client expects: Ollama's `{"error":"…"}` or OpenAI's `{"error":{…}}`. */
+export type Family = 'ollama' | 'openai';
+export type Method = 'GET' | 'HEAD' | 'POST' | 'DELETE';
+
+export interface RouteDef {
+  method: Method;
+  /** Canonical path as Ollama routes it; `:name` marks a parameter. */
+  pattern: string;
+  scope: Scope;
+  family: Family;
+}
+
+export interface MatchedRoute {
+  route: RouteDef;
+  /** The path forwarded upstream: canonical case, parameters re-encoded (their charset is restricted). */
+  path: string;
+  params: Record<string, string>;
+}
+
+/**
+ * Everything the gateway forwards. Anything not listed (Ollama's account and experimental routes,
+ * unknown methods) is refused for every token, whatever the path looks like on the way in.
+ */
+const TABLE: Array<[Method[], string, Scope, Family?]> = [
+  [['GET', 'HEAD'], '/', 'inference'],
+  [['GET', 'HEAD'], '/api/version', 'inference'],
+  [['GET', 'HEAD'], '/api/tags', 'inference'],
+  [['GET', 'HEAD'], '/api/ps', 'inference'],
+  [['POST'], '/api/generate', 'inference'],
+  [['POST'], '/api/chat', 'inference'],
+  [['POST'], '/api/embed', 'inference'],
+  [['POST'], '/api/embeddings', 'inference'],
+  [['POST'], '/api/show', 'inference'],
+  [['POST'], '/v1/chat/completions', 'inference', 'openai'],
+  [['POST'], '/v1/completions', 'inference', 'openai'],
+  [['POST'], '/v1/embeddings', 'inference', 'openai'],
+  [['POST'], '/v1/responses', 'inference', 'openai'],
+  [['POST'], '/v1/messages', 'inference', 'openai'],
+  [['GET'], '/v1/models', 'inference', 'openai'],
+  [['GET'], '/v1/models/:model', 'inference', 'openai'],
+  [['POST'], '/api/pull', 'admin'],
+  [['POST'], '/api/push', 'admin'],
+  [['POST'], '/api/create', 'admin'],
+  [['POST'], '/api/copy', 'admin'],
+  [['DELETE'], '/api/delete', 'admin'],
+  [['HEAD', 'POST'], '/api/blobs/:digest', 'admin'],
+];
+
+export const ROUTES: readonly RouteDef[] = TABLE.flatMap(([methods, pattern, scope, family]) =>
+  methods.map((method) => ({ method, pattern, scope, family: family ?? 'ollama' })),
+);
+
+const PARAM_VALUE: Record<string, RegExp> = {
+  // Model names: [host/][namespace/]model[:tag], which /v1/models/:model carries in one segment.
+  model: /^[\p{L}\p{N}._:/-]{1,200}$/u,
+  digest: /^sha256[:-][0-9a-f]{64}$/,
+};
+
+const staticRoutes = new Map<string, RouteDef>();
+const paramRoutes: Array<{ route: RouteDef; segments: string[] }> = [];
+for (const route of ROUTES) {
+  if (route.pattern.includes(':')) paramRoutes.push({ route, segments: route.pattern.split('/') });
+  else staticRoutes.set(`${route.method} ${route.pattern}`, route);
+}
+
+/** The API family a path belongs to, for error shapes (also for paths that match no route). */
+export function familyOf(path: string): Family {
+  return /^\/+v1(\/|$)/i.test(path) ? 'openai' : 'ollama';
+}
+
+export type Normalised = { ok: true; path: string } | { ok: false; message: string };
+
+/**
+ * Turns the request target into the one path both the gateway and Ollama will agree on. Anything
+ * that could make the two disagree (encoded slashes or backslashes, NUL, dot segments, bad
+ * percent-encoding) is refused instead of guessed at. The query string is dropped: Ollama uses none.
+ */
+export function normalisePath(rawUrl: string): Normalised {
+  const q = rawUrl.indexOf('?');
+  const raw = q === -1 ? rawUrl : rawUrl.slice(0, q);
+  if (!raw.startsWith('/')) return { ok: false, message: 'The request path must start with /.' };
+  if (/%(2f|5c|00)/i.test(raw)) return { ok: false, message: 'Encoded slashes and NUL bytes are not allowed in the path.' };
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    return { ok: false, message: 'The request path has broken percent-encoding.' };
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\\\u0000-\u001f\u007f]/.test(decoded)) {
+    return { ok: false, message: 'Backslashes and control characters are not allowed in the path.' };
+  }
+  let path = decoded.replace(/\/{2,}/g, '/');
+  if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+  if (path.split('/').some((s) => s === '.' || s === '..')) {
+    return { ok: false, message: 'Paths with "." or ".." segments are not allowed.' };
+  }
+  return { ok: true, path };
+}
+
+/** Finds the route for a normalised path: fixed parts compare case-insensitively, parameters exactly. */
+export function matchRoute(method: string, path: string): MatchedRoute | undefined {
+  const upper = method.toUpperCase();
+  const fixed = staticRoutes.get(`${upper} ${path.toLowerCase()}`);
+  if (fixed) return { route: fixed, path: fixed.pattern, params: {} };
+  const parts = path.split('/');
+  for (const { route, segments } of paramRoutes) {
+    if (route.method !== upper) continue;
+    const params = matchSegments(segments, parts);
+    if (!params) continue;
+    const out = segments.map((s) => (s.startsWith(':') ? encodeURI(params[s.slice(1)] as string) : s));
+    return { route, path: out.join('/'), params };
+  }
+  return undefined;
+}
+
+function matchSegments(segments: string[], parts: string[]): Record<string, string> | undefined {
+  // A model name may contain slashes (namespace/model), so a trailing parameter takes the rest.
+  const last = segments.length - 1;
+  if (parts.length < segments.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i <= last; i++) {
+    const seg = segments[i] as string;
+    const value = i === last ? parts.slice(i).join('/') : (parts[i] as string);
+    if (seg.startsWith(':')) {
+      const name = seg.slice(1);
+      if (!(PARAM_VALUE[name] ?? /^.+$/).test(value)) return undefined;
+      params[name] = value;
+    } else if (seg !== value.toLowerCase()) {
+      return undefined;
+    }
+  }
+  return params;
+}
+
+/** Whether some route exists for this path under another method (405 rather than 404). */
+export function pathExists(path: string): boolean {
+  return ['GET', 'HEAD', 'POST', 'DELETE'].some((m) => matchRoute(m, path));
+}

@@ -1,0 +1,64 @@
+import { dataPaths, ensurePrivateDir } from '../config/paths';
+import { openDatabase, type Db, type OpenOptions } from './database';
+import { SettingsRepository } from './settings-repo';
+import { TokenRepository } from './tokens-repo';
+
+type Listener = () => void;
+
+/**
+ * The SQLite store and its repositories, plus one signal: "something the caches depend on changed".
+ * Writes made through this Store fire it at once; writes made by another process (the CLI next to
+ * a running server) are noticed by polling `PRAGMA data_version`, which costs microseconds.
+ */
+export class Store {
+  readonly tokens: TokenRepository;
+  readonly settings: SettingsRepository;
+  private readonly listeners = new Set<Listener>();
+  private watchTimer: NodeJS.Timeout | undefined;
+  private lastDataVersion = 0;
+
+  private constructor(readonly db: Db) {
+    this.tokens = new TokenRepository(db);
+    this.settings = new SettingsRepository(db);
+  }
+
+  static open(dataDir: string, options: OpenOptions = {}): Store {
+    ensurePrivateDir(dataDir);
+    return new Store(openDatabase(dataPaths(dataDir).database, options));
+  }
+
+  onChange(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Tells the caches in this process that this process changed something. */
+  changed(): void {
+    for (const listener of this.listeners) listener();
+  }
+
+  /** Starts noticing other processes' commits. */
+  watch(intervalMs = 250): void {
+    if (this.watchTimer) return;
+    this.lastDataVersion = this.dataVersion();
+    this.watchTimer = setInterval(() => {
+      const version = this.dataVersion();
+      if (version !== this.lastDataVersion) {
+        this.lastDataVersion = version;
+        this.changed();
+      }
+    }, intervalMs);
+    this.watchTimer.unref();
+  }
+
+  close(): void {
+    clearInterval(this.watchTimer);
+    this.watchTimer = undefined;
+    this.listeners.clear();
+    if (this.db.open) this.db.close();
+  }
+
+  private dataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
+  }
+}

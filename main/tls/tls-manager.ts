@@ -1,0 +1,145 @@
+import { statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { ensurePrivateDir } from '../config/paths';
+import type { Settings } from '../config/settings';
+import { GatehouseError } from '../errors';
+import { currentHostNames, type HostNames } from './addresses';
+import { createCa, fingerprint, issuedBy, issueLeaf, leafCovers, type CertificatePair } from './certificates';
+import { readIfExists, writeFileAtomic } from './files';
+
+export interface TlsMaterial extends CertificatePair {
+  source: 'local-ca' | 'custom';
+  leafFingerprint: string;
+  /** Present with the local CA: what teammates install and compare. */
+  caCert?: string;
+  caFingerprint?: string;
+}
+
+const RENEW_MARGIN_MS = 30 * 86_400_000;
+
+export interface TlsManagerOptions {
+  tlsDir: string;
+  settings: Pick<Settings, 'tlsMode' | 'tlsCertFile' | 'tlsKeyFile'>;
+  hostNames?: () => HostNames;
+  clock?: () => number;
+}
+
+/**
+ * Owns the gateway's certificate. With the local CA it keeps a leaf that names every current
+ * address and re-issues it when an address appears or expiry nears; with a custom certificate it
+ * re-reads the files when they change (a renewal by certbot, say). Either way `check()` returns
+ * new material only when something changed, for a hot swap without a restart.
+ */
+export class TlsManager {
+  private material: TlsMaterial | undefined;
+  private customStamp = '';
+  private readonly hostNames: () => HostNames;
+  private readonly clock: () => number;
+
+  constructor(private readonly options: TlsManagerOptions) {
+    this.hostNames = options.hostNames ?? (() => currentHostNames());
+    this.clock = options.clock ?? Date.now;
+  }
+
+  private get paths() {
+    const dir = this.options.tlsDir;
+    return {
+      caCert: join(dir, 'ca.crt'),
+      caKey: join(dir, 'ca.key'),
+      leafCert: join(dir, 'server.crt'),
+      leafKey: join(dir, 'server.key'),
+    };
+  }
+
+  /** The local CA, created on first use. */
+  async ca(): Promise<CertificatePair> {
+    ensurePrivateDir(this.options.tlsDir);
+    const { caCert, caKey } = this.paths;
+    const cert = readIfExists(caCert);
+    const key = readIfExists(caKey);
+    if (cert && key) return { cert, key };
+    const ca = await createCa(`Gatehouse local CA (${hostname()})`, this.clock());
+    writeFileAtomic(caKey, ca.key, 0o600);
+    writeFileAtomic(caCert, ca.cert, 0o644);
+    return ca;
+  }
+
+  /** The material to serve with now, loading or issuing what is missing. */
+  async current(): Promise<TlsMaterial> {
+    this.material ??= await this.load();
+    return this.material;
+  }
+
+  /** Returns fresh material when the addresses, the expiry or the custom files changed; else undefined. */
+  async check(): Promise<TlsMaterial | undefined> {
+    const previous = await this.current();
+    const next = await this.load();
+    if (next.cert === previous.cert && next.key === previous.key) return undefined;
+    this.material = next;
+    return next;
+  }
+
+  private async load(): Promise<TlsMaterial> {
+    return this.options.settings.tlsMode === 'custom' ? this.loadCustom() : this.loadLocal();
+  }
+
+  private async loadLocal(): Promise<TlsMaterial> {
+    const ca = await this.ca();
+    const { leafCert, leafKey } = this.paths;
+    const names = this.hostNames();
+    let cert = readIfExists(leafCert);
+    let key = readIfExists(leafKey);
+    if (!cert || !key || !leafCovers(cert, names, this.clock(), RENEW_MARGIN_MS) || !issuedBy(cert, ca.cert)) {
+      ({ cert, key } = await issueLeaf(ca, names, this.clock()));
+      writeFileAtomic(leafKey, key, 0o600);
+      writeFileAtomic(leafCert, cert, 0o644);
+    }
+    return {
+      source: 'local-ca',
+      cert,
+      key,
+      leafFingerprint: fingerprint(cert),
+      caCert: ca.cert,
+      caFingerprint: fingerprint(ca.cert),
+    };
+  }
+
+  private loadCustom(): TlsMaterial {
+    const { tlsCertFile, tlsKeyFile } = this.options.settings;
+    if (!tlsCertFile || !tlsKeyFile) {
+      throw new GatehouseError(
+        'TLS_CUSTOM_MISSING',
+        'TLS is set to use your own certificate, but the certificate or key file is not set.',
+        'Set tlsCertFile and tlsKeyFile, or switch tlsMode back to local-ca.',
+      );
+    }
+    const stamp = `${mtime(tlsCertFile)}:${mtime(tlsKeyFile)}`;
+    if (this.material && stamp === this.customStamp) return this.material;
+    const cert = readIfExists(tlsCertFile);
+    const key = readIfExists(tlsKeyFile);
+    if (!cert || !key) {
+      throw new GatehouseError(
+        'TLS_CUSTOM_UNREADABLE',
+        `Cannot read the TLS ${cert ? 'key' : 'certificate'} file ${cert ? tlsKeyFile : tlsCertFile}.`,
+        'Check the path and that this user may read it.',
+      );
+    }
+    let leafFingerprint: string;
+    try {
+      leafFingerprint = fingerprint(cert);
+    } catch (err) {
+      throw new GatehouseError('TLS_CUSTOM_INVALID', `${tlsCertFile} is not a PEM certificate.`, undefined, { cause: err });
+    }
+    this.customStamp = stamp;
+    return { source: 'custom', cert, key, leafFingerprint };
+  }
+}
+
+function mtime(file: string): number {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
