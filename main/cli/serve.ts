@@ -1,0 +1,70 @@
+import { createCore } from '../core';
+import { resolveDataDir } from '../config/paths';
+import { envOverrides, parseHost, parseSetting, parseUpstream, type Settings } from '../config/settings';
+import { describeError } from '../errors';
+import { consoleLogger } from '../log';
+import { DATA_DIR_OPTION, parse } from './args';
+import type { Output } from './context';
+
+/** `gatehouse serve`: runs the gateway until SIGINT/SIGTERM, then lets streams finish (10 s at most). */
+export async function serveCommand(argv: string[], io: Output): Promise<number> {
+  const { values } = parse(argv, {
+    ...DATA_DIR_OPTION,
+    host: { type: 'string' },
+    port: { type: 'string' },
+    upstream: { type: 'string' },
+    'no-tls': { type: 'boolean' },
+    insecure: { type: 'boolean' },
+  });
+  const overrides: Partial<Settings> = envOverrides();
+  if (values.host !== undefined) overrides.host = parseHost(values.host);
+  if (values.port !== undefined) overrides.port = parseSetting('port', values.port);
+  if (values.upstream !== undefined) overrides.upstream = parseUpstream(values.upstream);
+
+  const dataDir = resolveDataDir(values['data-dir']);
+  const core = await createCore({ dataDir, overrides, tls: !values['no-tls'], insecure: values.insecure === true, log: consoleLogger });
+  let info;
+  try {
+    info = await core.listen();
+  } catch (err) {
+    await core.close();
+    throw err;
+  }
+  const settings = core.settings();
+  io.out(`Gatehouse is guarding Ollama at ${settings.upstream}. Reach it at:`);
+  for (const url of info.urls) io.out(`  ${url}`);
+  if (info.tls?.caFingerprint) {
+    io.out(`CA certificate SHA-256: ${info.tls.caFingerprint}`);
+    io.out('  Clients trust it with: gatehouse tls ca > gatehouse-ca.crt (compare the fingerprint first).');
+  } else if (info.tls) {
+    io.out(`Certificate SHA-256: ${info.tls.leafFingerprint}`);
+  }
+  io.out(`Data folder: ${dataDir}`);
+  io.out(settings.paused ? 'Remote access is PAUSED: only this computer may use the gateway (gatehouse resume).' : 'Remote access is on.');
+  if (core.verifier.activeTokens === 0) io.out('No API tokens yet, so nobody can get in. Create one: gatehouse token create --name <name>');
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) {
+        io.err('Stopping now.');
+        resolve(1);
+        return;
+      }
+      stopping = true;
+      io.out(`${signal}: no new requests; letting running ones finish (up to 10 s)…`);
+      core
+        .close()
+        .then(() => {
+          io.out('Stopped.');
+          resolve(0);
+        })
+        .catch((err: unknown) => {
+          io.err(`Could not stop cleanly: ${describeError(err)}`);
+          resolve(1);
+        });
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+}

@@ -1,0 +1,76 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
+import { envOverrides } from '../config/settings';
+import { dataPaths } from '../config/paths';
+import { fingerprint } from '../tls/certificates';
+import { readIfExists } from '../tls/files';
+import { DATA_DIR_OPTION, parse } from './args';
+import { withStore, type Output } from './context';
+import { tokenStatus } from './format';
+
+export function pauseCommand(argv: string[], io: Output, paused: boolean): number {
+  const { values } = parse(argv, DATA_DIR_OPTION);
+  withStore(values['data-dir'], (store) => store.settings.set('paused', paused));
+  io.out(
+    paused
+      ? 'Remote access paused: other computers now get "remote access is paused". This computer still works.'
+      : 'Remote access resumed: token holders on the network can use the gateway again.',
+  );
+  return 0;
+}
+
+/** Answers with the HTTP status, or undefined when nothing answers within the timeout. */
+function probe(url: string, timeoutMs = 1500): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const get = url.startsWith('https:') ? httpsRequest : httpRequest;
+    // Liveness only: nothing secret is sent, so the certificate need not be checked here.
+    const req = get(url, { method: 'GET', timeout: timeoutMs, rejectUnauthorized: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+    req.end();
+  });
+}
+
+export async function statusCommand(argv: string[], io: Output): Promise<number> {
+  const { values } = parse(argv, { ...DATA_DIR_OPTION, json: { type: 'boolean' } });
+  const snapshot = withStore(values['data-dir'], (store, dataDir) => {
+    const settings = { ...store.settings.load().settings, ...envOverrides() };
+    const tokens = store.tokens.all();
+    const caPem = readIfExists(join(dataPaths(dataDir).tlsDir, 'ca.crt'));
+    return { dataDir, settings, activeTokens: tokens.filter((t) => tokenStatus(t) === 'active').length, caPem };
+  });
+  const { settings } = snapshot;
+  const local = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
+  const hostPart = local.includes(':') ? `[${local}]` : local;
+  const [https, http, upstream] = await Promise.all([
+    probe(`https://${hostPart}:${settings.port}/healthz`),
+    probe(`http://${hostPart}:${settings.port}/healthz`),
+    probe(`${settings.upstream}/api/version`),
+  ]);
+  const gateway = https === 200 ? 'running (https)' : http === 200 ? 'running (http)' : 'not running';
+  const status = {
+    dataDir: snapshot.dataDir,
+    gateway,
+    address: `${settings.host}:${settings.port}`,
+    remoteAccess: settings.paused ? 'paused' : 'on',
+    upstream: settings.upstream,
+    ollama: upstream === 200 ? 'reachable' : 'not reachable',
+    activeTokens: snapshot.activeTokens,
+    caFingerprint: snapshot.caPem ? fingerprint(snapshot.caPem) : null,
+  };
+  if (values.json) {
+    io.out(JSON.stringify(status));
+    return 0;
+  }
+  io.out(`Gateway:        ${status.gateway} on ${status.address}`);
+  io.out(`Remote access:  ${status.remoteAccess}`);
+  io.out(`Ollama:         ${status.ollama} at ${status.upstream}`);
+  io.out(`Active tokens:  ${status.activeTokens}`);
+  io.out(`CA SHA-256:     ${status.caFingerprint ?? 'not created yet (made on first serve)'}`);
+  io.out(`Data folder:    ${status.dataDir}`);
+  return 0;
+}

@@ -1,0 +1,88 @@
+import { parseExpiry } from '../auth/duration';
+import { TokenService, validateScope } from '../auth/tokens';
+import { UsageError } from '../errors';
+import type { TokenPolicy } from '../store/tokens-repo';
+import { DATA_DIR_OPTION, intFlag, listFlag, parse } from './args';
+import { withStore, type Output } from './context';
+import { tokenJson, tokenRows } from './format';
+
+const POLICY_OPTIONS = {
+  ...DATA_DIR_OPTION,
+  scope: { type: 'string' },
+  models: { type: 'string' },
+  deny: { type: 'string' },
+  rpm: { type: 'string' },
+  concurrency: { type: 'string' },
+  expires: { type: 'string' },
+} as const;
+
+export const TOKEN_USAGE = `Usage:
+  gatehouse token create --name N [--scope inference|admin] [--models P1,P2] [--deny P3]
+                         [--rpm N] [--concurrency N] [--expires 30d|2027-01-31] [--json]
+  gatehouse token list [--json]
+  gatehouse token update <id|name> [--scope S] [--models P1,P2] [--deny P3] [--rpm N]
+                         [--concurrency N] [--expires 30d|2027-01-31|never]
+  gatehouse token revoke <id|name>`;
+
+type PolicyFlags = ReturnType<typeof parse<typeof POLICY_OPTIONS>>['values'];
+
+/** Only the flags that were given, so an update leaves everything else as it was. */
+function policyFromFlags(values: PolicyFlags): Partial<TokenPolicy> {
+  const policy: Partial<TokenPolicy> = {};
+  if (values.scope !== undefined) policy.scope = validateScope(values.scope);
+  if (values.models !== undefined) policy.allowModels = listFlag(values.models) ?? [];
+  if (values.deny !== undefined) policy.denyModels = listFlag(values.deny) ?? [];
+  if (values.rpm !== undefined) policy.rpm = values.rpm === 'none' ? null : (intFlag(values.rpm, 'rpm') ?? null);
+  if (values.concurrency !== undefined) {
+    policy.concurrency = values.concurrency === 'none' ? null : (intFlag(values.concurrency, 'concurrency') ?? null);
+  }
+  if (values.expires !== undefined) policy.expiresAt = values.expires === 'never' ? null : parseExpiry(values.expires);
+  return policy;
+}
+
+export function tokenCommand(argv: string[], io: Output): number {
+  const [sub, ...rest] = argv;
+  switch (sub) {
+    case 'create': {
+      const { values } = parse(rest, { ...POLICY_OPTIONS, name: { type: 'string' }, json: { type: 'boolean' } });
+      if (!values.name) throw new UsageError('A token needs a name: gatehouse token create --name alice-laptop');
+      const created = withStore(values['data-dir'], (store) =>
+        new TokenService(store).create({ name: values.name as string, ...policyFromFlags(values) }),
+      );
+      const { record, token } = created;
+      if (values.json) {
+        const expiresAt = record.expiresAt === null ? null : new Date(record.expiresAt).toISOString();
+        io.out(JSON.stringify({ id: record.id, name: record.name, token, scope: record.scope, expiresAt }));
+      } else {
+        io.out(`Created token "${record.name}" (${record.id}, scope ${record.scope}). Its secret:\n\n  ${token}\n`);
+        io.out('Copy it now. Gatehouse keeps only a hash of it and cannot show it again.');
+      }
+      return 0;
+    }
+    case 'list': {
+      const { values } = parse(rest, { ...DATA_DIR_OPTION, json: { type: 'boolean' } });
+      const tokens = withStore(values['data-dir'], (store) => new TokenService(store).list());
+      if (values.json) io.out(JSON.stringify(tokens.map((t) => tokenJson(t))));
+      else io.out(tokens.length ? tokenRows(tokens) : 'No tokens yet. Create one with: gatehouse token create --name <name>');
+      return 0;
+    }
+    case 'update': {
+      const { values, positionals } = parse(rest, POLICY_OPTIONS, 1);
+      if (!positionals[0]) throw new UsageError('Say which token: gatehouse token update <id|name> --rpm 60');
+      const changes = policyFromFlags(values);
+      if (Object.keys(changes).length === 0) throw new UsageError('Nothing to change. ' + TOKEN_USAGE);
+      const updated = withStore(values['data-dir'], (store) => new TokenService(store).update(positionals[0] as string, changes));
+      io.out(`Updated token "${updated.name}" (${updated.id}).`);
+      return 0;
+    }
+    case 'revoke': {
+      const { values, positionals } = parse(rest, DATA_DIR_OPTION, 1);
+      if (!positionals[0]) throw new UsageError('Say which token: gatehouse token revoke <id|name>');
+      const revoked = withStore(values['data-dir'], (store) => new TokenService(store).revoke(positionals[0] as string));
+      io.out(`Revoked token "${revoked.name}" (${revoked.id}). A running Gatehouse refuses it within a second.`);
+      return 0;
+    }
+    default:
+      throw new UsageError(sub ? `Unknown token command "${sub}".\n${TOKEN_USAGE}` : TOKEN_USAGE);
+  }
+}

@@ -1,0 +1,128 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import type { CreateTokenInput } from '../main/auth/tokens';
+import { createCore, type Core, type CoreOptions, type ServingInfo } from '../main/core';
+import { silentLogger } from '../main/log';
+import { startFakeOllama, type FakeOllama, type FakeOptions } from './fixtures/fake-ollama';
+
+/** A temp folder removed after the test file. */
+export function tempDir(prefix = 'gatehouse-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface Harness {
+  core: Core;
+  info: ServingInfo;
+  fake: FakeOllama;
+  dataDir: string;
+  /** Base URL of the gateway on 127.0.0.1. */
+  url: string;
+  /** The CA to trust (absent with tls:false). */
+  ca?: string;
+  /** A fresh token with the given policy. */
+  token(name?: string, policy?: Omit<CreateTokenInput, 'name'>): string;
+}
+
+let tokenCounter = 0;
+
+/** A real gateway on 127.0.0.1:0 in front of a real fake Ollama, both closed after the test file. */
+export async function startHarness(
+  options: Partial<CoreOptions> & { fake?: FakeOptions } = {},
+): Promise<Harness> {
+  const fake = await startFakeOllama(options.fake);
+  const dataDir = options.dataDir ?? tempDir();
+  const core = await createCore({
+    log: silentLogger,
+    watchIntervalMs: 50,
+    closeGraceMs: 2000,
+    ...options,
+    dataDir,
+    overrides: { host: '127.0.0.1', port: 0, upstream: fake.url, ...options.overrides },
+  });
+  const info = await core.listen();
+  after(async () => {
+    await core.close();
+    await fake.close();
+  });
+  const scheme = options.tls === false ? 'http' : 'https';
+  const caPem = info.tls ? (await import('node:fs')).readFileSync(join(dataDir, 'tls', 'ca.crt'), 'utf8') : undefined;
+  return {
+    core,
+    info,
+    fake,
+    dataDir,
+    url: `${scheme}://127.0.0.1:${info.port}`,
+    ...(caPem ? { ca: caPem } : {}),
+    token: (name, policy) => core.tokens.create({ name: name ?? `t${++tokenCounter}`, ...policy }).token,
+  };
+}
+
+export interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+  json<T = Record<string, unknown>>(): T;
+}
+
+export interface CallOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer | object;
+  ca?: string;
+  /** Bind the client socket to this local address (e.g. 127.0.0.2 to look like another computer). */
+  localAddress?: string;
+}
+
+/** One HTTP(S) request with the whole answer read. */
+export function call(url: string, options: CallOptions = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = open(url, options, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: <T>() => JSON.parse(text) as T });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+}
+
+/** Starts a request and hands over the response stream as it arrives. */
+export function open(url: string, options: CallOptions, onResponse: (res: IncomingMessage) => void) {
+  const body =
+    options.body === undefined ? undefined : typeof options.body === 'string' || Buffer.isBuffer(options.body) ? options.body : JSON.stringify(options.body);
+  const make = url.startsWith('https:') ? httpsRequest : httpRequest;
+  const req = make(
+    url,
+    {
+      method: options.method ?? (body === undefined ? 'GET' : 'POST'),
+      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers },
+      ...(options.ca ? { ca: options.ca } : {}),
+      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+      agent: false,
+    },
+    onResponse,
+  );
+  req.end(body);
+  return req;
+}
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** Waits until `check` returns true, polling; fails after `timeoutMs`. */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 2000, what = 'condition'): Promise<number> {
+  const start = Date.now();
+  while (Date.now() - start < timeoutMs) {
+    if (await check()) return Date.now() - start;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+}
