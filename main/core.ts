@@ -10,7 +10,7 @@ import { buildGateway } from './gateway/app';
 import { createLocalClientCheck, isLoopback } from './gateway/client-address';
 import { consoleLogger, type Logger } from './log';
 import { Store } from './store/store';
-import { lanAddresses } from './tls/addresses';
+import { lanAddresses, type HostNames } from './tls/addresses';
 import { TlsManager, type TlsMaterial } from './tls/tls-manager';
 
 export interface CoreOptions {
@@ -26,6 +26,8 @@ export interface CoreOptions {
   watchIntervalMs?: number;
   /** How often to check whether the certificate must be re-issued (addresses, expiry). */
   tlsCheckIntervalMs?: number;
+  /** The names the certificate must cover (tests substitute their own interfaces). */
+  hostNames?: () => HostNames;
   /** How long running streams may go on after close() before their connections are cut. */
   closeGraceMs?: number;
   log?: Logger;
@@ -70,7 +72,11 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     }
 
     verifier = new TokenVerifier(store);
-    const tls = useTls ? new TlsManager({ tlsDir: dataPaths(options.dataDir).tlsDir, settings: current }) : undefined;
+    const tls = useTls ? new TlsManager({
+          tlsDir: dataPaths(options.dataDir).tlsDir,
+          settings: current,
+          ...(options.hostNames ? { hostNames: options.hostNames } : {}),
+        }) : undefined;
     const material = tls ? await tls.current() : undefined;
     app = await buildGateway({
       verifier,

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -51,7 +51,7 @@ export async function startHarness(
     await fake.close();
   });
   const scheme = options.tls === false ? 'http' : 'https';
-  const caPem = info.tls ? (await import('node:fs')).readFileSync(join(dataDir, 'tls', 'ca.crt'), 'utf8') : undefined;
+  const caPem = info.tls?.caFingerprint ? readFileSync(join(dataDir, 'tls', 'ca.crt'), 'utf8') : undefined;
   return {
     core,
     info,

@@ -84,7 +84,8 @@ export function parseUpstream(v: unknown): string {
 
 const PARSERS: { [K in SettingKey]: Parser<Settings[K]> } = {
   host: parseHost,
-  port: intIn('port', 1, 65535),
+  // 0 asks the OS for a free port (scripts and tests); serve prints the one it got.
+  port: intIn('port', 0, 65535),
   upstream: parseUpstream,
   tlsMode: (v) => {
     if (v === 'local-ca' || v === 'custom') return v;

@@ -28,10 +28,8 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     db = new Database(file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
     if (isNew && process.platform !== 'win32') chmodSync(file, 0o600);
     db.pragma('busy_timeout = 5000');
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
-
+    // Read the version before anything writes to the file (switching to WAL does), so a file we
+    // must refuse is left exactly as it was.
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > latest) {
       throw new GatehouseError(
@@ -40,6 +38,9 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
         'Update Gatehouse, or point --data-dir at another folder. The file was left untouched.',
       );
     }
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
     for (const step of migrations) {
       if (step.version > version) applyMigration(db, step);
     }

@@ -101,7 +101,7 @@ describe('the proxy in front of Ollama', async () => {
       const total = arrivals[arrivals.length - 1]!;
       assert.ok(total >= 400, `stream took ${total} ms`);
       assert.ok(arrivals[0]! < total - 300, `first chunk at ${arrivals[0]} ms of ${total} ms`);
-      assert.equal(JSON.parse(lines[5]!).done, true);
+      assert.equal((JSON.parse(lines[5]!) as { done: boolean }).done, true);
     } finally {
       h.fake.behaviour.chunkDelayMs = 0;
     }
@@ -134,7 +134,7 @@ describe('the proxy in front of Ollama', async () => {
     const before = h.fake.requests.length;
     const big = Buffer.alloc(33 * 1024 * 1024, 0x61);
     const res = await call(`${h.url}/api/chat`, { ca, headers: bearer(token), body: big }).catch((err: Error) => err);
-    assert.ok(!(res instanceof Error), `request failed: ${String(res)}`);
+    assert.ok(!(res instanceof Error), `request failed: ${res instanceof Error ? res.message : ''}`);
     assert.equal(res.status, 413);
     assert.match(res.json<{ error: string }>().error, /32 MiB/);
     assert.equal(h.fake.requests.length, before);

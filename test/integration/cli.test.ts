@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, it } from 'node:test';
+import { startFakeOllama } from '../fixtures/fake-ollama';
+import { bearer, call, open, tempDir } from '../helpers';
+import { after } from 'node:test';
+
+const CLI = 'out/cli/gatehouse.js';
+const exec = promisify(execFile);
+
+/** Runs the CLI; resolves with its exit code and output instead of throwing on non-zero. */
+async function gatehouse(args: string[], env: NodeJS.ProcessEnv = {}) {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('the CLI contract', () => {
+  const dataDir = tempDir();
+
+  it('creates a token and prints it once as JSON with the documented fields', async () => {
+    const res = await gatehouse(['token', 'create', '--name', 'ci', '--scope', 'admin', '--models', 'llama*,qwen*', '--deny', 'qwen2.5:72b', '--rpm', '30', '--concurrency', '2', '--expires', '30d', '--json', '--data-dir', dataDir]);
+    assert.equal(res.code, 0, res.stderr);
+    const created = JSON.parse(res.stdout) as Record<string, string>;
+    assert.deepEqual(Object.keys(created).sort(), ['expiresAt', 'id', 'name', 'scope', 'token']);
+    assert.match(created.token!, /^gth_/);
+    assert.equal(created.scope, 'admin');
+    assert.ok(Date.parse(created.expiresAt!) > Date.now() + 29 * 86_400_000);
+  });
+
+  it('lists tokens with their policy and never a secret', async () => {
+    const res = await gatehouse(['token', 'list', '--json', '--data-dir', dataDir]);
+    assert.equal(res.code, 0);
+    const [token] = JSON.parse(res.stdout) as Array<Record<string, unknown>>;
+    assert.deepEqual(token?.allowModels, ['llama*', 'qwen*']);
+    assert.deepEqual(token?.denyModels, ['qwen2.5:72b']);
+    assert.equal(token?.rpm, 30);
+    assert.ok(!res.stdout.includes('gth_'));
+    const table = await gatehouse(['token', 'list', '--data-dir', dataDir]);
+    assert.match(table.stdout, /ci \(….{4}\)\s+admin\s+llama\*,qwen\* not qwen2.5:72b\s+30\/min, 2 at once/);
+  });
+
+  it('reads the data folder from GATEHOUSE_DATA_DIR', async () => {
+    const res = await gatehouse(['token', 'list', '--json'], { GATEHOUSE_DATA_DIR: dataDir });
+    assert.equal((JSON.parse(res.stdout) as unknown[]).length, 1);
+  });
+
+  it('exits 2 with one line on stderr for bad usage', async () => {
+    for (const args of [['token', 'create'], ['token', 'create', '--name', 'x', '--bogus'], ['frobnicate'], ['token', 'create', '--name', 'y', '--expires', 'soon']]) {
+      const res = await gatehouse([...args, '--data-dir', dataDir]);
+      assert.equal(res.code, 2, args.join(' '));
+      assert.equal(res.stderr.trim().split('\n').length, 1, res.stderr);
+      assert.match(res.stderr, /^gatehouse: /);
+    }
+  });
+
+  it('exits 1 with one line on stderr when a command fails', async () => {
+    const res = await gatehouse(['token', 'revoke', 'nobody', '--data-dir', dataDir]);
+    assert.equal(res.code, 1);
+    assert.equal(res.stderr.trim(), 'gatehouse: No token has the id or name "nobody". List them with: gatehouse token list');
+  });
+
+  it('reports status as JSON', async () => {
+    await gatehouse(['pause', '--data-dir', dataDir]);
+    const res = await gatehouse(['status', '--json', '--data-dir', dataDir], { GATEHOUSE_PORT: '1', GATEHOUSE_UPSTREAM: 'http://127.0.0.1:1' });
+    const status = JSON.parse(res.stdout) as Record<string, unknown>;
+    assert.equal(status.remoteAccess, 'paused');
+    assert.equal(status.gateway, 'not running');
+    assert.equal(status.ollama, 'not reachable');
+    assert.equal(status.activeTokens, 1);
+  });
+
+  it('prints the CA and both fingerprints', async () => {
+    const ca = await gatehouse(['tls', 'ca', '--data-dir', dataDir]);
+    assert.match(ca.stdout, /^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\n$/);
+    const fp = await gatehouse(['tls', 'fingerprint', '--data-dir', dataDir]);
+    assert.match(fp.stdout, /^CA {6}SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}\nServer {2}SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}\n$/);
+  });
+});
+
+describe('gatehouse serve', () => {
+  it('prints its URLs and CA fingerprint, and on SIGTERM lets a running stream finish, then exits 0', async () => {
+    const fake = await startFakeOllama({ chunks: 8, chunkDelayMs: 150 });
+    after(() => fake.close());
+    const dataDir = tempDir();
+    const { stdout } = await exec(process.execPath, [CLI, 'token', 'create', '--name', 'srv', '--json', '--data-dir', dataDir]);
+    const token = (JSON.parse(stdout) as { token: string }).token;
+
+    const child = spawn(process.execPath, [CLI, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--upstream', fake.url]);
+    after(() => child.kill('SIGKILL'));
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const start = Date.now();
+    while (!/Remote access/.test(output) && Date.now() - start < 10_000) await new Promise((r) => setTimeout(r, 50));
+    const url = /https:\/\/127\.0\.0\.1:\d+/.exec(output)?.[0];
+    assert.ok(url, output);
+    assert.match(output, /CA certificate SHA-256: ([0-9A-F]{2}:){31}[0-9A-F]{2}/);
+    const ca = readFileSync(join(dataDir, 'tls', 'ca.crt'), 'utf8');
+    assert.equal((await call(`${url}/healthz`, { ca })).text, 'ok');
+
+    const streamed = new Promise<string>((resolve, reject) => {
+      open(`${url}/api/generate`, { ca, headers: bearer(token), body: { model: 'llama3.2', prompt: 'x' } }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => {
+          text += c.toString();
+          if (text.split('\n').length === 2) child.kill('SIGTERM'); // first line is in: stop now
+        });
+        res.on('end', () => resolve(text));
+        res.on('error', reject);
+      }).on('error', reject);
+    });
+    const text = await streamed;
+    assert.equal(text.trim().split('\n').length, 9, 'the stream was cut short');
+    assert.equal((JSON.parse(text.trim().split('\n').pop()!) as { done: boolean }).done, true);
+    assert.equal(await exited, 0, output);
+    assert.match(output, /SIGTERM: no new requests/);
+    assert.match(output, /Stopped\./);
+  });
+
+  it('refuses plain HTTP on all interfaces without --insecure, exiting 1', async () => {
+    const res = await gatehouse(['serve', '--data-dir', tempDir(), '--no-tls', '--host', '0.0.0.0', '--port', '0']);
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /clear text.*--insecure/);
+  });
+
+  it('says plainly when the port is taken', async () => {
+    const fake = await startFakeOllama();
+    after(() => fake.close());
+    const res = await gatehouse(['serve', '--data-dir', tempDir(), '--host', '127.0.0.1', '--port', String(fake.port)]);
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, new RegExp(`Port ${fake.port} on 127.0.0.1 is already in use`));
+  });
+});
