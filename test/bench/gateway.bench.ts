@@ -1,0 +1,123 @@
+/**
+ * Gateway cost, side by side in one run: the fake Ollama directly, then through Gatehouse without
+ * TLS (the gateway's own cost) and with TLS (what clients get). For each workload and for 1 and 32
+ * connections: requests/s, p50/p99 latency and the server process's CPU time per request.
+ *
+ * Two reference rows calibrate the numbers on this machine: a naive Node proxy, and nginx with a
+ * static bearer check when nginx is installed (apt-get install nginx-light).
+ * BENCH_SECONDS sets the length of each measurement; BENCH_PROFILE=DIR profiles the gateways.
+ *
+ * Two cores: the server under test gets CPU 0 to itself; wrk (one thread) and, behind a gateway,
+ * the fake upstream share CPU 1. Bounded: BENCH_SECONDS per measurement (default 4).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startNginx } from './nginx';
+import { startServer, type BenchServer } from './servers';
+import { wrk, type WrkRequest, type WrkResult } from './wrk';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const CONNECTIONS = [1, 32];
+
+interface Workload {
+  name: string;
+  request: Omit<WrkRequest, 'token'>;
+  chunks: number;
+}
+
+const WORKLOADS: Workload[] = [
+  { name: 'chat (small, non-streaming)', chunks: 5, request: { method: 'POST', path: '/api/chat', body: '{"model":"llama3.2","messages":[{"role":"user","content":"hi"}],"stream":false}' } },
+  { name: 'GET /api/tags', chunks: 5, request: { method: 'GET', path: '/api/tags' } },
+  { name: 'chat stream, 200 chunks', chunks: 200, request: { method: 'POST', path: '/api/chat', body: '{"model":"llama3.2","messages":[{"role":"user","content":"hi"}]}' } },
+];
+
+interface Target {
+  name: string;
+  url: string;
+  server: BenchServer;
+  token?: string;
+  wrkCpu: number;
+}
+
+interface Row {
+  workload: string;
+  connections: number;
+  target: string;
+  result: WrkResult;
+  cpuUsPerRequest: number;
+}
+
+async function measure(target: Target, workload: Workload, connections: number, dir: string): Promise<Row> {
+  const request = { ...workload.request, ...(target.token ? { token: target.token } : {}) };
+  const before = await target.server.cpu();
+  const result = await wrk(target.url, request, connections, SECONDS, target.wrkCpu, dir);
+  const after = await target.server.cpu();
+  if (result.errors || result.non2xx) throw new Error(`${target.name} ${workload.name}: ${result.errors} errors, ${result.non2xx} non-2xx`);
+  return { workload: workload.name, connections, target: target.name, result, cpuUsPerRequest: (after - before) / result.requests };
+}
+
+function print(rows: Row[]): void {
+  const pad = (s: string | number, n: number) => String(s).padStart(n);
+  console.log(`\n${'workload'.padEnd(30)} ${'conns'.padStart(5)} ${'target'.padEnd(14)} ${pad('req/s', 9)} ${pad('p50 ms', 8)} ${pad('p99 ms', 8)} ${pad('CPU µs/req', 11)}  vs direct`);
+  for (const row of rows) {
+    const direct = rows.find((r) => r.workload === row.workload && r.connections === row.connections && r.target === 'direct');
+    const ratio =
+      row.target === 'direct' || !direct
+        ? ''
+        : `${((row.result.rps / direct.result.rps) * 100).toFixed(0)}% req/s, p50 ${row.result.p50us - direct.result.p50us >= 0 ? '+' : ''}${((row.result.p50us - direct.result.p50us) / 1000).toFixed(3)} ms`;
+    console.log(
+      `${row.workload.padEnd(30)} ${pad(row.connections, 5)} ${row.target.padEnd(14)} ${pad(row.result.rps.toFixed(0), 9)} ${pad((row.result.p50us / 1000).toFixed(3), 8)} ${pad((row.result.p99us / 1000).toFixed(3), 8)} ${pad(row.cpuUsPerRequest.toFixed(1), 11)}  ${ratio}`,
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('npm run bench needs wrk: apt-get install -y wrk');
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
+  const fake = await startServer(1, ['fake']);
+  const upstream = `http://127.0.0.1:${fake.port}`;
+  // BENCH_PROFILE=DIR writes V8 CPU profiles of the gateways there (open them in Chrome DevTools).
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const plain = await startServer(0, ['gateway', upstream, 'plain'], profile);
+  const tls = await startServer(0, ['gateway', upstream, 'tls'], profile);
+  const naive = await startServer(0, ['naive', upstream]);
+  const nginx = await startNginx(fake.port, 0, dir);
+  const targets: Target[] = [
+    { name: 'direct', url: upstream, server: fake, wrkCpu: 0 },
+    ...(nginx ? [{ name: 'nginx+bearer', url: `http://127.0.0.1:${nginx.port}`, server: nginx, token: nginx.token!, wrkCpu: 1 }] : []),
+    { name: 'naive Node', url: `http://127.0.0.1:${naive.port}`, server: naive, token: naive.token!, wrkCpu: 1 },
+    { name: 'gateway', url: `http://127.0.0.1:${plain.port}`, server: plain, token: plain.token!, wrkCpu: 1 },
+    { name: 'gateway+TLS', url: `https://127.0.0.1:${tls.port}`, server: tls, token: tls.token!, wrkCpu: 1 },
+  ];
+  console.log(`Gatehouse gateway benchmark: ${SECONDS} s per measurement, wrk 1 thread, server under test pinned to CPU 0.`);
+  const rows: Row[] = [];
+  try {
+    for (const workload of WORKLOADS) {
+      fake.send({ cmd: 'set', behaviour: { chunks: workload.chunks, chunkDelayMs: 0 } });
+      for (const target of targets) {
+        await wrk(target.url, { ...workload.request, ...(target.token ? { token: target.token } : {}) }, 8, 1, target.wrkCpu, dir); // warm-up
+        for (const connections of CONNECTIONS) rows.push(await measure(target, workload, connections, dir));
+      }
+    }
+  } finally {
+    await Promise.all([fake.stop(), plain.stop(), tls.stop(), naive.stop(), nginx?.stop()]);
+  }
+  print(rows);
+  const at32 = (target: string, workload: string) => rows.find((r) => r.target === target && r.workload === workload && r.connections === 32);
+  console.log('\nCPU per request at 32 connections (µs), gateway without TLS vs the references:');
+  for (const w of WORKLOADS) {
+    const refs = ['gateway', 'naive Node', 'nginx+bearer'].map((t) => [t, at32(t, w.name)] as const).filter(([, r]) => r);
+    console.log(`  ${w.name.padEnd(28)} ${refs.map(([t, r]) => `${t} ${r!.cpuUsPerRequest.toFixed(1)}`).join(', ')}`);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
