@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   if (role === 'fake') {
     const fake = await startFakeOllama({ record: false });
     onSet = (b) => Object.assign(fake.behaviour, b);
-    close = fake.close;
+    close = () => fake.close();
     send({ ready: true, port: fake.port });
   } else if (role === 'naive') {
     const server = startNaiveProxy(upstream ?? '');
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     });
     const { token } = core.tokens.create({ name: 'bench' });
     const info = await core.listen();
-    close = core.close;
+    close = () => core.close();
     send({ ready: true, port: info.port, token });
   }
 
