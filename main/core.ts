@@ -9,6 +9,7 @@ import { GatehouseError } from './errors';
 import { buildGateway } from './gateway/app';
 import { createLocalClientCheck, isLoopback } from './gateway/client-address';
 import { consoleLogger, type Logger } from './log';
+import { securityLine, type SecuritySink } from './metering/security-events';
 import { Store } from './store/store';
 import { lanAddresses, type HostNames } from './tls/addresses';
 import { TlsManager, type TlsMaterial } from './tls/tls-manager';
@@ -31,6 +32,8 @@ export interface CoreOptions {
   /** How long running streams may go on after close() before their connections are cut. */
   closeGraceMs?: number;
   log?: Logger;
+  /** Where security events go; by default each is logged as one `[SECURITY]` line. */
+  security?: SecuritySink;
   nativeBinding?: string;
 }
 
@@ -84,6 +87,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       isLocalClient: options.isLocalClient ?? localCheck!.isLocal,
       ...(material ? { https: { key: material.key, cert: material.cert } } : {}),
       log,
+      security: options.security ?? ((event) => log.warn(securityLine(event))),
     });
 
     store.watch(options.watchIntervalMs ?? 250);

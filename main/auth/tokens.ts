@@ -76,12 +76,13 @@ export class TokenService {
   create(input: CreateTokenInput): CreatedToken {
     const now = this.clock();
     const name = validateName(input.name);
+    const defaults = this.store.settings.load().settings;
     const policy: TokenPolicy = {
       scope: validateScope(input.scope ?? 'inference'),
       allowModels: validatePatterns(input.allowModels ?? [], 'Allowed models'),
       denyModels: validatePatterns(input.denyModels ?? [], 'Denied models'),
-      rpm: validateLimit(input.rpm, 'Requests per minute'),
-      concurrency: validateLimit(input.concurrency, 'Concurrency'),
+      rpm: validateLimit(input.rpm === undefined ? defaults.defaultRpm || null : input.rpm, 'Requests per minute'),
+      concurrency: validateLimit(input.concurrency === undefined ? defaults.defaultConcurrency || null : input.concurrency, 'Concurrency'),
       expiresAt: validateExpiry(input.expiresAt, now),
     };
     if (this.store.tokens.find(name)?.revokedAt === null) {

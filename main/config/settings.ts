@@ -17,6 +17,13 @@ export interface Settings {
   /** While paused, only this computer may use the gateway. */
   paused: boolean;
   bodyLimitMiB: number;
+  /** Limits given to new tokens unless set when creating them; 0 means none. */
+  defaultRpm: number;
+  defaultConcurrency: number;
+  /** Invalid tokens from one address within the window that lock it out, and for how long. */
+  lockoutThreshold: number;
+  lockoutWindowSeconds: number;
+  lockoutSeconds: number;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
@@ -29,6 +36,11 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   trustLoopback: false,
   paused: false,
   bodyLimitMiB: 32,
+  defaultRpm: 0,
+  defaultConcurrency: 0,
+  lockoutThreshold: 10,
+  lockoutWindowSeconds: 60,
+  lockoutSeconds: 300,
 });
 
 export type SettingKey = keyof Settings;
@@ -96,6 +108,11 @@ const PARSERS: { [K in SettingKey]: Parser<Settings[K]> } = {
   trustLoopback: bool('trustLoopback'),
   paused: bool('paused'),
   bodyLimitMiB: intIn('bodyLimitMiB', 1, 4096),
+  defaultRpm: intIn('defaultRpm', 0, 1_000_000),
+  defaultConcurrency: intIn('defaultConcurrency', 0, 10_000),
+  lockoutThreshold: intIn('lockoutThreshold', 1, 10_000),
+  lockoutWindowSeconds: intIn('lockoutWindowSeconds', 1, 86_400),
+  lockoutSeconds: intIn('lockoutSeconds', 1, 86_400),
 };
 
 export function isSettingKey(key: string): key is SettingKey {

@@ -1,22 +1,34 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ConcurrencyLimiter, RateLimiter } from '../auth/limits';
+import { Lockout } from '../auth/lockout';
+import { tokenFingerprint } from '../auth/token-format';
 import { credentialFrom, type TokenVerifier } from '../auth/token-verifier';
 import type { Settings } from '../config/settings';
+import type { SecurityEventKind, SecuritySink } from '../metering/security-events';
 import type { TokenRecord } from '../store/tokens-repo';
-import { sendProblem } from './problems';
+import { plainIp } from './client-address';
+import { sendProblem, type Problem } from './problems';
 import { matchRoute, normalisePath, pathExists, type MatchedRoute } from './routes';
 
 export interface AccessDeps {
   verifier: TokenVerifier;
   settings: () => Readonly<Settings>;
   isLocalClient: (ip: string) => boolean;
+  security: SecuritySink;
+  clock?: () => number;
 }
 
-/** What the access checks learned about a request, for the proxy and (later) metering. */
+/** What the access checks learned about a request, for the policy, the proxy and metering. */
 export interface RequestContext {
+  ip: string;
   local: boolean;
   match?: MatchedRoute;
   /** Absent only when a local request was let through by `trustLoopback`. */
   token?: TokenRecord;
+  /** Canonical names of the models the request uses (filled by the policy check). */
+  models?: string[];
+  /** The parsed JSON body, when the policy had to read it. */
+  json?: Record<string, unknown>;
 }
 
 declare module 'fastify' {
@@ -27,31 +39,80 @@ declare module 'fastify' {
 
 export const PAUSED_MESSAGE = 'remote access is paused on this computer';
 
+export interface Access {
+  /** Runs the checks; answers and returns true when it refused. */
+  check(request: FastifyRequest, reply: FastifyReply): boolean;
+  /** Reports a refusal from a later stage (the model ACL) as a security event. */
+  refuse(request: FastifyRequest, reply: FastifyReply, kind: SecurityEventKind, problem: Problem): true;
+  concurrency: ConcurrencyLimiter;
+}
+
 /**
  * The checks every proxied request passes, in order, before any body is read: the pause switch,
- * the token, the route (deny by default), and the token's scope. Returns true when it refused
- * (and has answered).
+ * the lockout of guessing addresses, the token, the route (deny by default), the token's scope,
+ * and its rate and concurrency limits.
  */
-export function createAccessHook(deps: AccessDeps) {
-  return function access(request: FastifyRequest, reply: FastifyReply): boolean {
+export function createAccess(deps: AccessDeps): Access {
+  const clock = deps.clock ?? Date.now;
+  const rate = new RateLimiter(clock);
+  const concurrency = new ConcurrencyLimiter();
+  const lockout = new Lockout(() => {
+    const s = deps.settings();
+    return { threshold: s.lockoutThreshold, windowMs: s.lockoutWindowSeconds * 1000, lockMs: s.lockoutSeconds * 1000 };
+  }, clock);
+
+  function refuse(request: FastifyRequest, reply: FastifyReply, kind: SecurityEventKind, problem: Problem, extra: { fingerprint?: string } = {}): true {
+    const { ip, token, match } = request.gatehouse;
+    deps.security({
+      at: clock(),
+      kind,
+      ip,
+      ...(token ? { tokenId: token.id, tokenName: token.name } : {}),
+      ...extra,
+      method: request.method,
+      path: match?.path ?? request.url.split('?')[0],
+      detail: problem.message,
+    });
+    return sendProblem(reply, problem);
+  }
+
+  function check(request: FastifyRequest, reply: FastifyReply): boolean {
     const settings = deps.settings();
+    const ip = plainIp(request.ip);
     const local = deps.isLocalClient(request.ip);
-    const context: RequestContext = { local };
+    const context: RequestContext = { ip, local };
     request.gatehouse = context;
 
     if (settings.paused && !local) {
       return sendProblem(reply, { status: 503, code: 'remote_access_paused', message: PAUSED_MESSAGE, headers: { 'retry-after': '60' } });
     }
 
+    const locked = lockout.state(ip);
+    if (locked.locked) {
+      return sendProblem(reply, {
+        status: 429,
+        code: 'locked_out',
+        message: `Too many invalid API tokens came from ${ip}. Try again in ${locked.retryAfterSeconds} s with a valid token.`,
+        headers: { 'retry-after': String(locked.retryAfterSeconds) },
+      });
+    }
+
     if (!(local && settings.trustLoopback)) {
-      const verdict = deps.verifier.verify(credentialFrom(request.headers));
+      const credential = credentialFrom(request.headers);
+      const verdict = deps.verifier.verify(credential);
       if (!verdict.ok) {
-        return sendProblem(reply, {
+        const problem: Problem = {
           status: 401,
           code: `token_${verdict.reason}`,
           message: verdict.message,
           headers: { 'www-authenticate': 'Bearer realm="gatehouse"' },
-        });
+        };
+        if (verdict.reason === 'missing') return sendProblem(reply, problem);
+        const fingerprint = tokenFingerprint(credential ?? '');
+        if (lockout.fail(ip)) {
+          deps.security({ at: clock(), kind: 'lockout', ip, fingerprint, detail: `locked out for ${settings.lockoutSeconds} s after ${settings.lockoutThreshold} invalid tokens` });
+        }
+        return refuse(request, reply, 'auth_failed', problem, { fingerprint });
       }
       context.token = verdict.token;
     }
@@ -66,13 +127,37 @@ export function createAccessHook(deps: AccessDeps) {
     }
     context.match = match;
 
-    if (match.route.scope === 'admin' && context.token && context.token.scope !== 'admin') {
-      return sendProblem(reply, {
+    const token = context.token;
+    if (!token) return false;
+    if (match.route.scope === 'admin' && token.scope !== 'admin') {
+      return refuse(request, reply, 'scope_denied', {
         status: 403,
         code: 'scope_denied',
-        message: `The token "${context.token.name}" may run models but not manage them (${request.method} ${match.route.pattern} needs an admin token).`,
+        message: `The token "${token.name}" may run models but not manage them (${request.method} ${match.route.pattern} needs an admin token).`,
       });
     }
+    if (token.concurrency && concurrency.current(token.id) >= token.concurrency) {
+      return refuse(request, reply, 'concurrency_limited', {
+        status: 429,
+        code: 'concurrency_limit',
+        message: `The token "${token.name}" already has ${token.concurrency} request(s) running, its limit. Wait for one to finish.`,
+        headers: { 'retry-after': '1' },
+      });
+    }
+    const allowed = rate.take(token.id, token.rpm);
+    if (!allowed.ok) {
+      return refuse(request, reply, 'rate_limited', {
+        status: 429,
+        code: 'rate_limit',
+        message: `The token "${token.name}" is limited to ${token.rpm} requests per minute. Try again in ${allowed.retryAfterSeconds} s.`,
+        headers: { 'retry-after': String(allowed.retryAfterSeconds) },
+      });
+    }
+    concurrency.acquire(token.id, token.concurrency);
+    const tokenId = token.id;
+    reply.raw.once('close', () => concurrency.release(tokenId));
     return false;
-  };
+  }
+
+  return { check, refuse, concurrency };
 }

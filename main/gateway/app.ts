@@ -2,7 +2,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { TokenVerifier } from '../auth/token-verifier';
 import type { Settings } from '../config/settings';
 import type { Logger } from '../log';
-import { createAccessHook } from './access';
+import type { SecuritySink } from '../metering/security-events';
+import { createAccess } from './access';
 import { sendProblem } from './problems';
 import { proxyPlugin } from './proxy';
 
@@ -13,6 +14,8 @@ export interface GatewayDeps {
   isLocalClient: (ip: string) => boolean;
   https?: { key: string; cert: string };
   log: Logger;
+  security: SecuritySink;
+  clock?: () => number;
 }
 
 const MiB = 1024 * 1024;
@@ -58,6 +61,6 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     void reply.header('cache-control', 'no-store').type('text/plain; charset=utf-8').send('ok');
   });
 
-  await app.register(proxyPlugin, { settings: deps.settings, access: createAccessHook(deps) });
+  await app.register(proxyPlugin, { settings: deps.settings, access: createAccess(deps) });
   return app;
 }

@@ -1,13 +1,16 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import httpProxy from '@fastify/http-proxy';
+import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { aclFor, LOCAL_TRUSTED_ACL } from '../auth/model-acl';
 import type { Settings } from '../config/settings';
+import type { Access } from './access';
+import { checkModels } from './model-check';
+import { sendFilteredList } from './model-lists';
 import { sendProblem } from './problems';
 
 export interface ProxyDeps {
   settings: () => Readonly<Settings>;
-  /** Runs first on every proxied request; answers and returns true when it refuses. */
-  access: (request: FastifyRequest, reply: FastifyReply) => boolean;
+  access: Access;
 }
 
 /**
@@ -26,24 +29,13 @@ export function forwardedHeaders(incoming: IncomingHttpHeaders): IncomingHttpHea
   return out;
 }
 
-/**
- * The streaming proxy to Ollama. Bodies are read as raw bytes (so the size limit applies and later
- * checks can look inside) and forwarded unchanged as JSON, which is all Ollama accepts; responses
- * are piped through as they arrive. Upstream timeouts are off: a cold model load or a long
- * `stream:false` generation can take many minutes, and a client that gives up aborts the upstream.
- */
-export async function proxyPlugin(scope: FastifyInstance, deps: ProxyDeps): Promise<void> {
-  scope.removeAllContentTypeParsers();
-  scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-  scope.addHook('onRequest', (request, reply, done) => {
-    if (!deps.access(request, reply)) done();
-  });
-
-  await scope.register(httpProxy, {
+/** Options shared by both proxy registrations: upstream, headers, errors, no retries, no timeouts. */
+function proxyOptions(deps: ProxyDeps): FastifyHttpProxyOptions {
+  return {
     upstream: '',
-    proxyPayloads: false,
     disableRequestLogging: true,
     internalRewriteLocationHeader: false,
+    // Cold model loads and long `stream:false` generations take minutes; a client that gives up aborts the upstream.
     undici: { connections: 128, headersTimeout: 0, bodyTimeout: 0 },
     replyOptions: {
       getUpstream: () => deps.settings().upstream,
@@ -62,11 +54,67 @@ export async function proxyPlugin(scope: FastifyInstance, deps: ProxyDeps): Prom
         });
       },
     },
-    handler: (request, reply, _dest, options) => {
-      const target = request.gatehouse.match?.path ?? '/';
-      const body = request.body;
-      if (Buffer.isBuffer(body)) return reply.from(target, { ...options, body, contentType: 'application/json' });
-      return reply.from(target, options);
-    },
+  };
+}
+
+/** The canonical path the access checks matched; never the raw URL the client sent. */
+const target = (request: FastifyRequest) => request.gatehouse.match?.path ?? '/';
+
+/**
+ * The streaming proxy to Ollama. JSON bodies are read whole (so the size limit applies and the
+ * model ACL can look inside), then forwarded byte for byte as JSON, the only thing Ollama accepts;
+ * responses stream through as they arrive. Blob uploads, which can be gigabytes, have their own
+ * registration that streams the body through unread.
+ */
+export async function proxyPlugin(scope: FastifyInstance, deps: ProxyDeps): Promise<void> {
+  const checkAccess = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    if (!deps.access.check(request, reply)) done();
+  };
+
+  await scope.register(async (blobs) => {
+    blobs.addHook('onRequest', checkAccess);
+    await blobs.register(httpProxy, {
+      ...proxyOptions(deps),
+      prefix: '/api/blobs',
+      handler: (request, reply, _dest, options) => reply.from(target(request), options),
+    });
+  });
+
+  await scope.register(async (api) => {
+    api.removeAllContentTypeParsers();
+    api.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    api.addHook('onRequest', checkAccess);
+    api.addHook('preHandler', (request, reply, done) => {
+      const context = request.gatehouse;
+      const match = context.match;
+      if (!match?.route.models) return done();
+      const body = Buffer.isBuffer(request.body) ? request.body : undefined;
+      const acl = context.token ? aclFor(context.token) : LOCAL_TRUSTED_ACL;
+      const verdict = checkModels(match.route, match.params, body, acl, context.token?.name ?? 'this computer');
+      if (!verdict.ok) {
+        if (verdict.problem.status === 403) deps.access.refuse(request, reply, 'model_denied', verdict.problem);
+        else sendProblem(reply, verdict.problem);
+        return;
+      }
+      context.models = verdict.models;
+      if (verdict.json) context.json = verdict.json;
+      done();
+    });
+    await api.register(httpProxy, {
+      ...proxyOptions(deps),
+      proxyPayloads: false,
+      handler: (request, reply, _dest, options) => {
+        const context = request.gatehouse;
+        const list = context.match?.route.list;
+        const replyOptions = { ...options };
+        if (list && request.method === 'GET') {
+          const acl = context.token ? aclFor(context.token) : LOCAL_TRUSTED_ACL;
+          replyOptions.onResponse = (_req, rep, res) => sendFilteredList(rep as FastifyReply, res.stream, list, acl);
+        }
+        const body = request.body;
+        if (Buffer.isBuffer(body)) return reply.from(target(request), { ...replyOptions, body, contentType: 'application/json' });
+        return reply.from(target(request), replyOptions);
+      },
+    });
   });
 }

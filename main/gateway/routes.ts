@@ -4,12 +4,33 @@ import type { Scope } from '../store/tokens-repo';
 export type Family = 'ollama' | 'openai';
 export type Method = 'GET' | 'HEAD' | 'POST' | 'DELETE';
 
+/**
+ * Where a request names its models. `required`: groups of JSON fields of which at least one must
+ * be present (`model`, or Ollama's legacy `name`); `optional`: fields checked when present; `param`:
+ * the path parameter that is a model name. Every field present is checked, not just the first.
+ */
+export interface ModelFields {
+  required: readonly (readonly string[])[];
+  optional?: readonly string[];
+  param?: string;
+}
+
+/** Which filtered list a route returns: the array field and the field holding each model's name. */
+export interface ListShape {
+  array: string;
+  nameField: string;
+}
+
 export interface RouteDef {
   method: Method;
   /** Canonical path as Ollama routes it; `:name` marks a parameter. */
   pattern: string;
   scope: Scope;
   family: Family;
+  models?: ModelFields;
+  list?: ListShape;
+  /** The body streams through unread (multi-gigabyte blob uploads). */
+  rawBody?: boolean;
 }
 
 export interface MatchedRoute {
@@ -23,33 +44,43 @@ export interface MatchedRoute {
  * Everything the gateway forwards. Anything not listed (Ollama's account and experimental routes,
  * unknown methods) is refused for every token, whatever the path looks like on the way in.
  */
-const TABLE: Array<[Method[], string, Scope, Family?]> = [
-  [['GET', 'HEAD'], '/', 'inference'],
-  [['GET', 'HEAD'], '/api/version', 'inference'],
-  [['GET', 'HEAD'], '/api/tags', 'inference'],
-  [['GET', 'HEAD'], '/api/ps', 'inference'],
-  [['POST'], '/api/generate', 'inference'],
-  [['POST'], '/api/chat', 'inference'],
-  [['POST'], '/api/embed', 'inference'],
-  [['POST'], '/api/embeddings', 'inference'],
-  [['POST'], '/api/show', 'inference'],
-  [['POST'], '/v1/chat/completions', 'inference', 'openai'],
-  [['POST'], '/v1/completions', 'inference', 'openai'],
-  [['POST'], '/v1/embeddings', 'inference', 'openai'],
-  [['POST'], '/v1/responses', 'inference', 'openai'],
-  [['POST'], '/v1/messages', 'inference', 'openai'],
-  [['GET'], '/v1/models', 'inference', 'openai'],
-  [['GET'], '/v1/models/:model', 'inference', 'openai'],
-  [['POST'], '/api/pull', 'admin'],
-  [['POST'], '/api/push', 'admin'],
-  [['POST'], '/api/create', 'admin'],
-  [['POST'], '/api/copy', 'admin'],
-  [['DELETE'], '/api/delete', 'admin'],
-  [['HEAD', 'POST'], '/api/blobs/:digest', 'admin'],
+const NATIVE: ModelFields = { required: [['model', 'name']] };
+const OPENAI: ModelFields = { required: [['model']] };
+const TAGS: ListShape = { array: 'models', nameField: 'name' };
+
+type Extra = Omit<RouteDef, 'method' | 'pattern' | 'scope' | 'family'>;
+const TABLE: Array<[Method[], string, Scope, Family, Extra?]> = [
+  [['GET', 'HEAD'], '/', 'inference', 'ollama'],
+  [['GET', 'HEAD'], '/api/version', 'inference', 'ollama'],
+  [['GET', 'HEAD'], '/api/tags', 'inference', 'ollama', { list: TAGS }],
+  [['GET', 'HEAD'], '/api/ps', 'inference', 'ollama', { list: TAGS }],
+  [['POST'], '/api/generate', 'inference', 'ollama', { models: NATIVE }],
+  [['POST'], '/api/chat', 'inference', 'ollama', { models: NATIVE }],
+  [['POST'], '/api/embed', 'inference', 'ollama', { models: NATIVE }],
+  [['POST'], '/api/embeddings', 'inference', 'ollama', { models: NATIVE }],
+  [['POST'], '/api/show', 'inference', 'ollama', { models: NATIVE }],
+  [['POST'], '/v1/chat/completions', 'inference', 'openai', { models: OPENAI }],
+  [['POST'], '/v1/completions', 'inference', 'openai', { models: OPENAI }],
+  [['POST'], '/v1/embeddings', 'inference', 'openai', { models: OPENAI }],
+  [['POST'], '/v1/responses', 'inference', 'openai', { models: OPENAI }],
+  [['POST'], '/v1/messages', 'inference', 'openai', { models: OPENAI }],
+  [['GET'], '/v1/models', 'inference', 'openai', { list: { array: 'data', nameField: 'id' } }],
+  [['GET'], '/v1/models/:model', 'inference', 'openai', { models: { required: [], param: 'model' } }],
+  [['POST'], '/api/pull', 'admin', 'ollama', { models: NATIVE }],
+  [['POST'], '/api/push', 'admin', 'ollama', { models: NATIVE }],
+  [['POST'], '/api/create', 'admin', 'ollama', { models: { required: [['model', 'name']], optional: ['from'] } }],
+  [['POST'], '/api/copy', 'admin', 'ollama', { models: { required: [['source'], ['destination']] } }],
+  [['DELETE'], '/api/delete', 'admin', 'ollama', { models: NATIVE }],
+  [['HEAD', 'POST'], '/api/blobs/:digest', 'admin', 'ollama', { rawBody: true }],
 ];
 
-export const ROUTES: readonly RouteDef[] = TABLE.flatMap(([methods, pattern, scope, family]) =>
-  methods.map((method) => ({ method, pattern, scope, family: family ?? 'ollama' })),
+export const ROUTES: readonly RouteDef[] = TABLE.flatMap(([methods, pattern, scope, family, extra]) =>
+  methods.map((method) => ({ method, pattern, scope, family, ...extra })),
+);
+
+/** Every JSON field that names a model on some route. */
+export const MODEL_FIELD_NAMES: ReadonlySet<string> = new Set(
+  ROUTES.flatMap((r) => [...(r.models?.required.flat() ?? []), ...(r.models?.optional ?? [])]),
 );
 
 const PARAM_VALUE: Record<string, RegExp> = {
