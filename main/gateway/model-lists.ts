@@ -25,7 +25,7 @@ export function filterModelList(text: string, shape: ListShape, acl: ModelAcl): 
     const parsed = canonicalModelName(name);
     return parsed.ok && acl.check(parsed.canonical).allowed;
   });
-  return JSON.stringify({ ...(body as object), [shape.array]: kept });
+  return JSON.stringify({ ...(body), [shape.array]: kept });
 }
 
 /**
