@@ -100,11 +100,17 @@ export function open(url: string, options: CallOptions, onResponse: (res: Incomi
   const body =
     options.body === undefined ? undefined : typeof options.body === 'string' || Buffer.isBuffer(options.body) ? options.body : JSON.stringify(options.body);
   const make = url.startsWith('https:') ? httpsRequest : httpRequest;
+  // Split by hand: the URL class would resolve "..", "." and backslashes before they are sent.
+  const [, authority = '', path = '/'] = /^https?:\/\/([^/]+)(.*)$/s.exec(url) ?? [];
+  const [, hostname = '', port = ''] = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(authority) ?? [];
   const req = make(
-    url,
     {
+      hostname,
+      port,
+      path,
       method: options.method ?? (body === undefined ? 'GET' : 'POST'),
-      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers },
+      // An explicit length: Node sends a DELETE body without one otherwise, which no server can frame.
+      headers: { ...(body !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } : {}), ...options.headers },
       ...(options.ca ? { ca: options.ca } : {}),
       ...(options.localAddress ? { localAddress: options.localAddress } : {}),
       agent: false,

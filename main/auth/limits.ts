@@ -9,11 +9,13 @@ export type LimitVerdict = { ok: true } | { ok: false; retryAfterSeconds: number
 interface Bucket {
   tokens: number;
   updatedAt: number;
+  rpm: number;
 }
 
 /**
  * Requests per minute as a token bucket: a full bucket holds `rpm` requests (the burst), and it
  * refills at rpm/60 per second. So the (rpm+1)th request in a burst waits 60/rpm seconds.
+ * Raising a token's limit lets its next request through; lowering it takes effect as quickly.
  */
 export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
@@ -24,7 +26,12 @@ export class RateLimiter {
     if (!rpm) return { ok: true };
     const now = this.clock();
     const perMs = rpm / 60_000;
-    const bucket = this.buckets.get(key) ?? { tokens: rpm, updatedAt: now };
+    const bucket = this.buckets.get(key) ?? { tokens: rpm, updatedAt: now, rpm };
+    if (bucket.rpm !== rpm) {
+      // An edited limit applies at once: the capacity gained (or lost) is added to (or taken from) the bucket.
+      bucket.tokens = Math.max(0, bucket.tokens + rpm - bucket.rpm);
+      bucket.rpm = rpm;
+    }
     bucket.tokens = Math.min(rpm, bucket.tokens + (now - bucket.updatedAt) * perMs);
     bucket.updatedAt = now;
     this.buckets.set(key, bucket);
