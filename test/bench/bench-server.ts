@@ -62,9 +62,17 @@ async function main(): Promise<void> {
       overrides: { host: '127.0.0.1', port: 0, upstream: upstream ?? '' },
     });
     const { token } = core.tokens.create({ name: 'bench' });
+    // The same requests under a typical policy: patterns to match, limits to count (never reached).
+    const policy = core.tokens.create({
+      name: 'bench-policy',
+      allowModels: ['llama*', 'qwen*', 'nomic*'],
+      denyModels: ['qwen2.5:72b', 'llama3.3*'],
+      rpm: 1_000_000,
+      concurrency: 1000,
+    }).token;
     const info = await core.listen();
     close = () => core.close();
-    send({ ready: true, port: info.port, token });
+    send({ ready: true, port: info.port, token, policyToken: policy });
   }
 
   process.on('message', (m: Message) => {

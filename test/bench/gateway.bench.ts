@@ -5,7 +5,8 @@
  *
  * Two reference rows calibrate the numbers on this machine: a naive Node proxy, and nginx with a
  * static bearer check when nginx is installed (apt-get install nginx-light).
- * BENCH_SECONDS sets the length of each measurement; BENCH_PROFILE=DIR profiles the gateways.
+ * BENCH_SECONDS sets the length of each measurement, BENCH_ROUNDS how many interleaved rounds
+ * (the median is reported); BENCH_PROFILE=DIR profiles the gateways.
  *
  * Two cores: the server under test gets CPU 0 to itself; wrk (one thread) and, behind a gateway,
  * the fake upstream share CPU 1. Bounded: BENCH_SECONDS per measurement (default 4).
@@ -18,7 +19,9 @@ import { startNginx } from './nginx';
 import { startServer, type BenchServer } from './servers';
 import { wrk, type WrkRequest, type WrkResult } from './wrk';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+/** Rounds over all targets; each row reports the round with the median throughput (2 cores are noisy). */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = [1, 32];
 
 interface Workload {
@@ -58,6 +61,11 @@ async function measure(target: Target, workload: Workload, connections: number, 
   return { workload: workload.name, connections, target: target.name, result, cpuUsPerRequest: (after - before) / result.requests };
 }
 
+function median(samples: Row[]): Row {
+  const sorted = [...samples].sort((a, b) => a.result.rps - b.result.rps);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
 function print(rows: Row[]): void {
   const pad = (s: string | number, n: number) => String(s).padStart(n);
   console.log(`\n${'workload'.padEnd(30)} ${'conns'.padStart(5)} ${'target'.padEnd(14)} ${pad('req/s', 9)} ${pad('p50 ms', 8)} ${pad('p99 ms', 8)} ${pad('CPU µs/req', 11)}  vs direct`);
@@ -93,16 +101,23 @@ async function main(): Promise<void> {
     ...(nginx ? [{ name: 'nginx+bearer', url: `http://127.0.0.1:${nginx.port}`, server: nginx, token: nginx.token!, wrkCpu: 1 }] : []),
     { name: 'naive Node', url: `http://127.0.0.1:${naive.port}`, server: naive, token: naive.token!, wrkCpu: 1 },
     { name: 'gateway', url: `http://127.0.0.1:${plain.port}`, server: plain, token: plain.token!, wrkCpu: 1 },
+    { name: 'gateway+policy', url: `http://127.0.0.1:${plain.port}`, server: plain, token: plain.policyToken!, wrkCpu: 1 },
     { name: 'gateway+TLS', url: `https://127.0.0.1:${tls.port}`, server: tls, token: tls.token!, wrkCpu: 1 },
   ];
-  console.log(`Gatehouse gateway benchmark: ${SECONDS} s per measurement, wrk 1 thread, server under test pinned to CPU 0.`);
+  console.log(`Gatehouse gateway benchmark: ${SECONDS} s per measurement, median of ${ROUNDS} rounds, wrk 1 thread, server under test pinned to CPU 0.`);
   const rows: Row[] = [];
   try {
     for (const workload of WORKLOADS) {
       fake.send({ cmd: 'set', behaviour: { chunks: workload.chunks, chunkDelayMs: 0 } });
       for (const target of targets) {
         await wrk(target.url, { ...workload.request, ...(target.token ? { token: target.token } : {}) }, 8, 1, target.wrkCpu, dir); // warm-up
-        for (const connections of CONNECTIONS) rows.push(await measure(target, workload, connections, dir));
+      }
+      for (const connections of CONNECTIONS) {
+        const samples = new Map<Target, Row[]>(targets.map((t) => [t, []]));
+        for (let round = 0; round < ROUNDS; round++) {
+          for (const target of targets) samples.get(target)!.push(await measure(target, workload, connections, dir));
+        }
+        for (const target of targets) rows.push(median(samples.get(target)!));
       }
     }
   } finally {
@@ -110,6 +125,14 @@ async function main(): Promise<void> {
   }
   print(rows);
   const at32 = (target: string, workload: string) => rows.find((r) => r.target === target && r.workload === workload && r.connections === 32);
+  console.log('\nPolicy cost (model patterns + limits vs auth alone, no TLS, 32 connections):');
+  for (const w of WORKLOADS) {
+    const auth = at32('gateway', w.name);
+    const policy = at32('gateway+policy', w.name);
+    if (auth && policy) {
+      console.log(`  ${w.name.padEnd(28)} throughput ${((policy.result.rps / auth.result.rps - 1) * 100).toFixed(1)}%, CPU ${(policy.cpuUsPerRequest - auth.cpuUsPerRequest).toFixed(1)} µs/request`);
+    }
+  }
   console.log('\nCPU per request at 32 connections (µs), gateway without TLS vs the references:');
   for (const w of WORKLOADS) {
     const refs = ['gateway', 'naive Node', 'nginx+bearer'].map((t) => [t, at32(t, w.name)] as const).filter(([, r]) => r);

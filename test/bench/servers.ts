@@ -4,6 +4,8 @@ import { join } from 'node:path';
 export interface BenchServer {
   port: number;
   token?: string;
+  /** Gateways: a second token with model patterns and limits, to price the policy. */
+  policyToken?: string;
   /** Process CPU time (user + system) in microseconds so far. */
   cpu(): Promise<number>;
   send(message: unknown): void;
@@ -18,11 +20,12 @@ export function startServer(cpu: number, args: string[], nodeFlags: string[] = [
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`bench server ${args[0]} exited with ${code}`)));
-    child.once('message', (m: { port: number; token?: string }) => {
+    child.once('message', (m: { port: number; token?: string; policyToken?: string }) => {
       child.removeAllListeners('exit');
       resolve({
         port: m.port,
         ...(m.token ? { token: m.token } : {}),
+        ...(m.policyToken ? { policyToken: m.policyToken } : {}),
         send: (message) => child.send(message as object),
         cpu: () =>
           new Promise((res) => {
