@@ -1,3 +1,4 @@
+import { configCommand, CONFIG_USAGE } from './cli/config';
 import { tokenCommand, TOKEN_USAGE } from './cli/token';
 import { serveCommand } from './cli/serve';
 import { pauseCommand, statusCommand } from './cli/state';
@@ -14,10 +15,13 @@ Usage: gatehouse <command> [options]   (every command takes --data-dir DIR)
   pause | resume                    stop or allow use from other computers
   status [--json]                   what is running, and where
   tls ca | tls fingerprint          the certificate clients trust
+  config [get KEY | set KEY VALUE]  settings
 
 ${TOKEN_USAGE}
 
 ${TLS_USAGE}
+
+${CONFIG_USAGE}
 
 Environment: GATEHOUSE_DATA_DIR, GATEHOUSE_HOST, GATEHOUSE_PORT, GATEHOUSE_UPSTREAM.`;
 
@@ -38,6 +42,8 @@ export async function runCli(argv: string[], io: Output): Promise<number> {
         return await statusCommand(rest, io);
       case 'tls':
         return await tlsCommand(rest, io);
+      case 'config':
+        return configCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':

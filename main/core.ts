@@ -87,7 +87,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       isLocalClient: options.isLocalClient ?? localCheck!.isLocal,
       ...(material ? { https: { key: material.key, cert: material.cert } } : {}),
       log,
-      security: options.security ?? ((event) => log.warn(securityLine(event))),
+      security: options.security ?? ((event) => log.info(securityLine(event))),
     });
 
     store.watch(options.watchIntervalMs ?? 250);

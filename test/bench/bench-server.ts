@@ -3,6 +3,7 @@
  *   fake     the fake Ollama (record off)
  *   gateway  Gatehouse's core in front of it, with a token
  *   naive    a naive Node proxy with a static bearer check: the yardstick for "what Node costs"
+ *   floor    fastify + @fastify/http-proxy forwarding everything, no checks: the chosen stack's floor
  * It reports {ready, port, token} over IPC, answers {cmd:'cpu'} with process.cpuUsage(),
  * and {cmd:'set', behaviour} (fake only) changes how the fake answers.
  */
@@ -11,6 +12,8 @@ import { silentLogger } from '../../main/log';
 import { startFakeOllama, type FakeBehaviour } from '../fixtures/fake-ollama';
 import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
+import httpProxy from '@fastify/http-proxy';
+import Fastify from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +52,12 @@ async function main(): Promise<void> {
     onSet = (b) => Object.assign(fake.behaviour, b);
     close = () => fake.close();
     send({ ready: true, port: fake.port });
+  } else if (role === 'floor') {
+    const app = Fastify({ logger: false });
+    await app.register(httpProxy, { upstream: upstream ?? '', undici: { connections: 128 } });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    close = () => app.close();
+    send({ ready: true, port: (app.server.address() as AddressInfo).port });
   } else if (role === 'naive') {
     const server = startNaiveProxy(upstream ?? '');
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -3,8 +3,9 @@
  * TLS (the gateway's own cost) and with TLS (what clients get). For each workload and for 1 and 32
  * connections: requests/s, p50/p99 latency and the server process's CPU time per request.
  *
- * Two reference rows calibrate the numbers on this machine: a naive Node proxy, and nginx with a
- * static bearer check when nginx is installed (apt-get install nginx-light).
+ * Reference rows calibrate the numbers on this machine: a naive Node proxy, the bare stack (fastify
+ * + @fastify/http-proxy, no checks), and nginx with a static bearer check when nginx is installed
+ * (apt-get install nginx-light).
  * BENCH_SECONDS sets the length of each measurement, BENCH_ROUNDS how many interleaved rounds
  * (the median is reported); BENCH_PROFILE=DIR profiles the gateways.
  *
@@ -95,15 +96,20 @@ async function main(): Promise<void> {
   const plain = await startServer(0, ['gateway', upstream, 'plain'], profile);
   const tls = await startServer(0, ['gateway', upstream, 'tls'], profile);
   const naive = await startServer(0, ['naive', upstream]);
+  const floor = await startServer(0, ['floor', upstream]);
   const nginx = await startNginx(fake.port, 0, dir);
-  const targets: Target[] = [
+  const allTargets: Target[] = [
     { name: 'direct', url: upstream, server: fake, wrkCpu: 0 },
     ...(nginx ? [{ name: 'nginx+bearer', url: `http://127.0.0.1:${nginx.port}`, server: nginx, token: nginx.token!, wrkCpu: 1 }] : []),
     { name: 'naive Node', url: `http://127.0.0.1:${naive.port}`, server: naive, token: naive.token!, wrkCpu: 1 },
+    { name: 'stack floor', url: `http://127.0.0.1:${floor.port}`, server: floor, wrkCpu: 1 },
     { name: 'gateway', url: `http://127.0.0.1:${plain.port}`, server: plain, token: plain.token!, wrkCpu: 1 },
     { name: 'gateway+policy', url: `http://127.0.0.1:${plain.port}`, server: plain, token: plain.policyToken!, wrkCpu: 1 },
     { name: 'gateway+TLS', url: `https://127.0.0.1:${tls.port}`, server: tls, token: tls.token!, wrkCpu: 1 },
   ];
+  // BENCH_TARGETS=direct,gateway,… measures only those (for quick comparisons while optimising).
+  const only = process.env.BENCH_TARGETS?.split(',');
+  const targets = allTargets.filter((t) => !only || only.includes(t.name));
   console.log(`Gatehouse gateway benchmark: ${SECONDS} s per measurement, median of ${ROUNDS} rounds, wrk 1 thread, server under test pinned to CPU 0.`);
   const rows: Row[] = [];
   try {
@@ -121,7 +127,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await Promise.all([fake.stop(), plain.stop(), tls.stop(), naive.stop(), nginx?.stop()]);
+    await Promise.all([fake.stop(), plain.stop(), tls.stop(), naive.stop(), floor.stop(), nginx?.stop()]);
   }
   print(rows);
   const at32 = (target: string, workload: string) => rows.find((r) => r.target === target && r.workload === workload && r.connections === 32);
@@ -135,7 +141,7 @@ async function main(): Promise<void> {
   }
   console.log('\nCPU per request at 32 connections (µs), gateway without TLS vs the references:');
   for (const w of WORKLOADS) {
-    const refs = ['gateway', 'naive Node', 'nginx+bearer'].map((t) => [t, at32(t, w.name)] as const).filter(([, r]) => r);
+    const refs = ['gateway', 'stack floor', 'naive Node', 'nginx+bearer'].map((t) => [t, at32(t, w.name)] as const).filter(([, r]) => r);
     console.log(`  ${w.name.padEnd(28)} ${refs.map(([t, r]) => `${t} ${r!.cpuUsPerRequest.toFixed(1)}`).join(', ')}`);
   }
 }

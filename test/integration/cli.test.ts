@@ -77,6 +77,23 @@ describe('the CLI contract', () => {
     assert.equal(status.activeTokens, 1);
   });
 
+  it('reads and changes settings, refusing bad values with exit 2', async () => {
+    assert.equal((await gatehouse(['config', 'set', 'defaultRpm', '120', '--data-dir', dataDir])).stdout.trim(), 'defaultRpm = 120');
+    assert.equal((await gatehouse(['config', 'get', 'defaultRpm', '--data-dir', dataDir])).stdout.trim(), '120');
+    const port = await gatehouse(['config', 'set', 'port', '8443', '--data-dir', dataDir]);
+    assert.match(port.stdout, /next start/);
+    const bad = await gatehouse(['config', 'set', 'port', 'eighty', '--data-dir', dataDir]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /port must be a whole number/);
+    const unknown = await gatehouse(['config', 'set', 'colour', 'blue', '--data-dir', dataDir]);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /no setting "colour"/);
+    const all = JSON.parse((await gatehouse(['config', '--json', '--data-dir', dataDir])).stdout) as Record<string, unknown>;
+    assert.equal(all.port, 8443);
+    assert.equal(all.trustLoopback, false);
+    await gatehouse(['config', 'set', 'port', '11443', '--data-dir', dataDir]);
+  });
+
   it('prints the CA and both fingerprints', async () => {
     const ca = await gatehouse(['tls', 'ca', '--data-dir', dataDir]);
     assert.match(ca.stdout, /^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\n$/);
