@@ -9,7 +9,9 @@ import { GatehouseError } from './errors';
 import { buildGateway } from './gateway/app';
 import { createLocalClientCheck, isLoopback } from './gateway/client-address';
 import { consoleLogger, type Logger } from './log';
-import { securityLine, type SecuritySink } from './metering/security-events';
+import type { Actor } from './metering/records';
+import { Metering } from './metering/metering';
+import type { SecuritySink } from './metering/security-events';
 import { Store } from './store/store';
 import { lanAddresses, type HostNames } from './tls/addresses';
 import { TlsManager, type TlsMaterial } from './tls/tls-manager';
@@ -32,8 +34,12 @@ export interface CoreOptions {
   /** How long running streams may go on after close() before their connections are cut. */
   closeGraceMs?: number;
   log?: Logger;
-  /** Where security events go; by default each is logged as one `[SECURITY]` line. */
+  /** Who the state changes made through this core are attributed to in the audit log. */
+  actor?: Actor;
+  /** Also told of every security event (which is always stored and logged as a `[SECURITY]` line). */
   security?: SecuritySink;
+  /** How often queued metering rows are written (default 1 s). */
+  meteringFlushMs?: number;
   nativeBinding?: string;
 }
 
@@ -48,6 +54,7 @@ export interface Core {
   store: Store;
   tokens: TokenService;
   verifier: TokenVerifier;
+  metering: Metering;
   settings(): Readonly<Settings>;
   listen(): Promise<ServingInfo>;
   close(): Promise<void>;
@@ -60,6 +67,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const timers: NodeJS.Timeout[] = [];
   let app: FastifyInstance | undefined;
   let verifier: TokenVerifier | undefined;
+  let metering: Metering | undefined;
   const localCheck = options.isLocalClient ? undefined : createLocalClientCheck();
   try {
     let current = loadSettings(store, options.overrides, log);
@@ -75,6 +83,11 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     }
 
     verifier = new TokenVerifier(store);
+    metering = new Metering(store, log, {
+      ...(options.meteringFlushMs ? { flushIntervalMs: options.meteringFlushMs } : {}),
+      upstreamUp: () => upstreamAnswers(current.upstream),
+    });
+    const meter = metering;
     const tls = useTls ? new TlsManager({
           tlsDir: dataPaths(options.dataDir).tlsDir,
           settings: current,
@@ -87,11 +100,20 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       isLocalClient: options.isLocalClient ?? localCheck!.isLocal,
       ...(material ? { https: { key: material.key, cert: material.cert } } : {}),
       log,
-      security: options.security ?? ((event) => log.info(securityLine(event))),
+      metering: meter,
+      security: (event) => {
+        meter.security(event);
+        options.security?.(event);
+      },
     });
 
     store.watch(options.watchIntervalMs ?? 250);
     verifier.startFlushing();
+    meter.start(() => ({
+      requestDays: current.retentionRequestDays,
+      aggregateDays: current.retentionAggregateDays,
+      securityDays: current.retentionSecurityDays,
+    }));
     const gateway = app;
     const liveVerifier = verifier;
 
@@ -126,15 +148,17 @@ export async function createCore(options: CoreOptions): Promise<Core> {
           await gateway.close();
         } finally {
           clearTimeout(cut);
+          meter.close();
           liveVerifier.close();
           store.close();
         }
       })());
 
-    return { store, tokens: new TokenService(store), verifier, settings, listen, close };
+    return { store, tokens: new TokenService(store, { actor: options.actor ?? 'system' }), verifier, metering: meter, settings, listen, close };
   } catch (err) {
     localCheck?.stop();
     await app?.close();
+    metering?.close();
     verifier?.close();
     store.close();
     throw err;
@@ -169,6 +193,17 @@ export function servingUrls(scheme: 'http' | 'https', host: string, port: number
   if (host !== '0.0.0.0' && host !== '::') return [url(host)];
   const local = /^[a-z0-9-]+$/i.test(hostname()) ? [url(`${hostname().toLowerCase()}.local`)] : [];
   return [url('localhost'), ...local, ...lanAddresses().filter((ip) => host === '::' || !ip.includes(':')).map(url)];
+}
+
+/** Whether Ollama answers at `upstream` within a second (for the metrics' `upstream_up`). */
+async function upstreamAnswers(upstream: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${upstream}/api/version`, { signal: AbortSignal.timeout(1000) });
+    await res.body?.cancel();
+    return res.ok;
+  } catch {
+    return false;
+  }
 }
 
 function listenError(err: unknown, host: string, port: number): GatehouseError {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { GatehouseError, UsageError } from '../errors';
+import type { Actor } from '../metering/records';
 import type { Store } from '../store/store';
 import {
   SCOPES,
@@ -17,6 +18,7 @@ export interface CreateTokenInput {
   denyModels?: string[];
   rpm?: number | null;
   concurrency?: number | null;
+  metrics?: boolean;
   expiresAt?: number | null;
 }
 
@@ -27,6 +29,21 @@ export interface CreatedToken {
 }
 
 const MAX_PATTERNS = 100;
+
+/** The policy in a line for the audit log. */
+function describePolicy(p: TokenPolicy): string {
+  return [
+    `scope=${p.scope}`,
+    p.allowModels.length ? `models=${p.allowModels.join(',')}` : '',
+    p.denyModels.length ? `deny=${p.denyModels.join(',')}` : '',
+    p.rpm ? `rpm=${p.rpm}` : '',
+    p.concurrency ? `concurrency=${p.concurrency}` : '',
+    p.metrics ? 'metrics' : '',
+    p.expiresAt ? `expires=${new Date(p.expiresAt).toISOString()}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+}
 
 export function validateName(name: unknown): string {
   const trimmed = typeof name === 'string' ? name.trim() : '';
@@ -66,12 +83,18 @@ function validateExpiry(value: unknown, now: number): number | null {
   throw new UsageError('The expiry must be in the future.');
 }
 
-/** Creating, listing, changing and revoking API tokens. Every write tells the caches. */
+/** Creating, listing, changing and revoking API tokens. Every write is audited and tells the caches. */
 export class TokenService {
+  private readonly actor: Actor;
+  private readonly clock: () => number;
+
   constructor(
     private readonly store: Store,
-    private readonly clock: () => number = Date.now,
-  ) {}
+    options: { actor?: Actor; clock?: () => number } = {},
+  ) {
+    this.actor = options.actor ?? 'system';
+    this.clock = options.clock ?? Date.now;
+  }
 
   create(input: CreateTokenInput): CreatedToken {
     const now = this.clock();
@@ -83,6 +106,7 @@ export class TokenService {
       denyModels: validatePatterns(input.denyModels ?? [], 'Denied models'),
       rpm: validateLimit(input.rpm === undefined ? defaults.defaultRpm || null : input.rpm, 'Requests per minute'),
       concurrency: validateLimit(input.concurrency === undefined ? defaults.defaultConcurrency || null : input.concurrency, 'Concurrency'),
+      metrics: input.metrics === true,
       expiresAt: validateExpiry(input.expiresAt, now),
     };
     if (this.store.tokens.find(name)?.revokedAt === null) {
@@ -90,8 +114,9 @@ export class TokenService {
     }
     const token = mintToken();
     const id = `tk_${randomBytes(6).toString('hex')}`;
-    this.store.tokens.insert({ id, name, hash: hashToken(token), hint: tokenHint(token), createdAt: now, ...policy });
-    this.store.changed();
+    this.store.audited({ at: now, actor: this.actor, action: 'token.created', target: name, detail: describePolicy(policy) }, () =>
+      this.store.tokens.insert({ id, name, hash: hashToken(token), hint: tokenHint(token), createdAt: now, ...policy }),
+    );
     return { record: this.get(id), token };
   }
 
@@ -110,8 +135,7 @@ export class TokenService {
   revoke(idOrName: string): TokenRecord {
     const token = this.get(idOrName);
     if (token.revokedAt !== null) return token;
-    this.store.tokens.revoke(token.id, this.clock());
-    this.store.changed();
+    this.store.audited({ actor: this.actor, action: 'token.revoked', target: token.name }, () => this.store.tokens.revoke(token.id, this.clock()));
     return this.get(token.id);
   }
 
@@ -126,10 +150,12 @@ export class TokenService {
       denyModels: has('denyModels') ? validatePatterns(changes.denyModels, 'Denied models') : current.denyModels,
       rpm: has('rpm') ? validateLimit(changes.rpm, 'Requests per minute') : current.rpm,
       concurrency: has('concurrency') ? validateLimit(changes.concurrency, 'Concurrency') : current.concurrency,
+      metrics: has('metrics') ? changes.metrics === true : current.metrics,
       expiresAt: has('expiresAt') ? validateExpiry(changes.expiresAt, this.clock()) : current.expiresAt,
     };
-    this.store.tokens.update(current.id, policy);
-    this.store.changed();
+    this.store.audited({ actor: this.actor, action: 'token.updated', target: current.name, detail: describePolicy(policy) }, () =>
+      this.store.tokens.update(current.id, policy),
+    );
     return this.get(current.id);
   }
 }

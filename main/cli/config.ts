@@ -35,7 +35,7 @@ export function configCommand(argv: string[], io: Output): number {
     if (sub === 'set') {
       const k = checkKey(key);
       if (value === undefined) throw new UsageError(`Give a value: gatehouse config set ${k} VALUE`);
-      const stored = store.settings.set(k, value);
+      const stored = store.setSetting(k, value, 'cli');
       io.out(`${k} = ${String(stored)}${RESTART_KEYS.has(k) ? ' (a running gateway applies this at its next start)' : ''}`);
       return 0;
     }

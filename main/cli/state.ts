@@ -11,7 +11,7 @@ import { tokenStatus } from './format';
 
 export function pauseCommand(argv: string[], io: Output, paused: boolean): number {
   const { values } = parse(argv, DATA_DIR_OPTION);
-  withStore(values['data-dir'], (store) => store.settings.set('paused', paused));
+  withStore(values['data-dir'], (store) => store.setSetting('paused', paused, 'cli'));
   io.out(
     paused
       ? 'Remote access paused: other computers now get "remote access is paused". This computer still works.'

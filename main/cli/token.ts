@@ -47,7 +47,7 @@ export function tokenCommand(argv: string[], io: Output): number {
       const { values } = parse(rest, { ...POLICY_OPTIONS, name: { type: 'string' }, json: { type: 'boolean' } });
       if (!values.name) throw new UsageError('A token needs a name: gatehouse token create --name alice-laptop');
       const created = withStore(values['data-dir'], (store) =>
-        new TokenService(store).create({ name: values.name as string, ...policyFromFlags(values) }),
+        new TokenService(store, { actor: 'cli' }).create({ name: values.name as string, ...policyFromFlags(values) }),
       );
       const { record, token } = created;
       if (values.json) {
@@ -61,7 +61,7 @@ export function tokenCommand(argv: string[], io: Output): number {
     }
     case 'list': {
       const { values } = parse(rest, { ...DATA_DIR_OPTION, json: { type: 'boolean' } });
-      const tokens = withStore(values['data-dir'], (store) => new TokenService(store).list());
+      const tokens = withStore(values['data-dir'], (store) => new TokenService(store, { actor: 'cli' }).list());
       if (values.json) io.out(JSON.stringify(tokens.map((t) => tokenJson(t))));
       else io.out(tokens.length ? tokenRows(tokens) : 'No tokens yet. Create one with: gatehouse token create --name <name>');
       return 0;
@@ -71,14 +71,14 @@ export function tokenCommand(argv: string[], io: Output): number {
       if (!positionals[0]) throw new UsageError('Say which token: gatehouse token update <id|name> --rpm 60');
       const changes = policyFromFlags(values);
       if (Object.keys(changes).length === 0) throw new UsageError('Nothing to change. ' + TOKEN_USAGE);
-      const updated = withStore(values['data-dir'], (store) => new TokenService(store).update(positionals[0] as string, changes));
+      const updated = withStore(values['data-dir'], (store) => new TokenService(store, { actor: 'cli' }).update(positionals[0] as string, changes));
       io.out(`Updated token "${updated.name}" (${updated.id}).`);
       return 0;
     }
     case 'revoke': {
       const { values, positionals } = parse(rest, DATA_DIR_OPTION, 1);
       if (!positionals[0]) throw new UsageError('Say which token: gatehouse token revoke <id|name>');
-      const revoked = withStore(values['data-dir'], (store) => new TokenService(store).revoke(positionals[0] as string));
+      const revoked = withStore(values['data-dir'], (store) => new TokenService(store, { actor: 'cli' }).revoke(positionals[0] as string));
       io.out(`Revoked token "${revoked.name}" (${revoked.id}). A running Gatehouse refuses it within a second.`);
       return 0;
     }

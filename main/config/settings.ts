@@ -24,6 +24,10 @@ export interface Settings {
   lockoutThreshold: number;
   lockoutWindowSeconds: number;
   lockoutSeconds: number;
+  /** How long metering keeps per-request rows, hourly aggregates and security events. */
+  retentionRequestDays: number;
+  retentionAggregateDays: number;
+  retentionSecurityDays: number;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
@@ -41,6 +45,9 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   lockoutThreshold: 10,
   lockoutWindowSeconds: 60,
   lockoutSeconds: 300,
+  retentionRequestDays: 30,
+  retentionAggregateDays: 400,
+  retentionSecurityDays: 90,
 });
 
 export type SettingKey = keyof Settings;
@@ -113,6 +120,9 @@ const PARSERS: { [K in SettingKey]: Parser<Settings[K]> } = {
   lockoutThreshold: intIn('lockoutThreshold', 1, 10_000),
   lockoutWindowSeconds: intIn('lockoutWindowSeconds', 1, 86_400),
   lockoutSeconds: intIn('lockoutSeconds', 1, 86_400),
+  retentionRequestDays: intIn('retentionRequestDays', 1, 3650),
+  retentionAggregateDays: intIn('retentionAggregateDays', 1, 3650),
+  retentionSecurityDays: intIn('retentionSecurityDays', 1, 3650),
 };
 
 export function isSettingKey(key: string): key is SettingKey {

@@ -20,6 +20,9 @@ export interface AccessDeps {
 
 /** What the access checks learned about a request, for the policy, the proxy and metering. */
 export interface RequestContext {
+  /** Wall-clock arrival (epoch ms) and a monotonic stamp for durations. */
+  at: number;
+  startedAt: number;
   ip: string;
   local: boolean;
   match?: MatchedRoute;
@@ -80,7 +83,7 @@ export function createAccess(deps: AccessDeps): Access {
     const settings = deps.settings();
     const ip = plainIp(request.ip);
     const local = deps.isLocalClient(request.ip);
-    const context: RequestContext = { ip, local };
+    const context: RequestContext = { at: clock(), startedAt: performance.now(), ip, local };
     request.gatehouse = context;
 
     if (settings.paused && !local) {

@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { TokenVerifier } from '../auth/token-verifier';
 import type { Settings } from '../config/settings';
 import type { Logger } from '../log';
+import type { Metering } from '../metering/metering';
 import type { SecuritySink } from '../metering/security-events';
 import { createAccess } from './access';
 import { sendProblem } from './problems';
@@ -15,6 +16,7 @@ export interface GatewayDeps {
   https?: { key: string; cert: string };
   log: Logger;
   security: SecuritySink;
+  metering: Metering;
   clock?: () => number;
 }
 
@@ -61,6 +63,6 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     void reply.header('cache-control', 'no-store').type('text/plain; charset=utf-8').send('ok');
   });
 
-  await app.register(proxyPlugin, { settings: deps.settings, access: createAccess(deps) });
+  await app.register(proxyPlugin, { settings: deps.settings, access: createAccess(deps), metering: deps.metering });
   return app;
 }

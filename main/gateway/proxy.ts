@@ -3,14 +3,16 @@ import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { aclFor, LOCAL_TRUSTED_ACL } from '../auth/model-acl';
 import type { Settings } from '../config/settings';
+import type { Metering } from '../metering/metering';
 import type { Access } from './access';
+import { forward } from './forward';
 import { checkModels } from './model-check';
-import { sendFilteredList } from './model-lists';
 import { sendProblem } from './problems';
 
 export interface ProxyDeps {
   settings: () => Readonly<Settings>;
   access: Access;
+  metering: Metering;
 }
 
 /**
@@ -103,18 +105,7 @@ export async function proxyPlugin(scope: FastifyInstance, deps: ProxyDeps): Prom
     await api.register(httpProxy, {
       ...proxyOptions(deps),
       proxyPayloads: false,
-      handler: (request, reply, _dest, options) => {
-        const context = request.gatehouse;
-        const list = context.match?.route.list;
-        const replyOptions = { ...options };
-        if (list && request.method === 'GET') {
-          const acl = context.token ? aclFor(context.token) : LOCAL_TRUSTED_ACL;
-          replyOptions.onResponse = (_req, rep, res) => sendFilteredList(rep as FastifyReply, res.stream, list, acl);
-        }
-        const body = request.body;
-        if (Buffer.isBuffer(body)) return reply.from(target(request), { ...replyOptions, body, contentType: 'application/json' });
-        return reply.from(target(request), replyOptions);
-      },
+      handler: (request, reply, _dest, options) => forward(request, reply, options, deps.metering),
     });
   });
 }

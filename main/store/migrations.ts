@@ -40,6 +40,76 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX tokens_active_name ON tokens (name COLLATE NOCASE) WHERE revoked_at IS NULL;
     `,
   },
+  {
+    version: 2,
+    name: 'usage metering, audit log, security events, metrics permission',
+    sql: `
+      ALTER TABLE tokens ADD COLUMN metrics INTEGER NOT NULL DEFAULT 0 CHECK (metrics IN (0, 1));
+
+      -- One row per forwarded request. Times in epoch ms, durations in ms.
+      CREATE TABLE requests (
+        id                INTEGER PRIMARY KEY,
+        at                INTEGER NOT NULL,
+        token_id          TEXT,
+        token_name        TEXT,
+        model             TEXT,
+        route             TEXT NOT NULL,
+        status            INTEGER NOT NULL,
+        duration_ms       REAL NOT NULL,
+        ttfb_ms           REAL,
+        prompt_tokens     INTEGER,
+        completion_tokens INTEGER,
+        streamed          INTEGER NOT NULL,
+        aborted           INTEGER NOT NULL,
+        error             TEXT,
+        ip                TEXT NOT NULL,
+        bytes_in          INTEGER NOT NULL,
+        bytes_out         INTEGER NOT NULL,
+        overhead_ms       REAL NOT NULL
+      ) STRICT;
+      CREATE INDEX requests_at ON requests (at);
+
+      -- Per hour × token × model; '' stands for "no token" / "no model" so the key is never NULL.
+      CREATE TABLE usage_hourly (
+        hour              INTEGER NOT NULL,
+        token_id          TEXT NOT NULL,
+        token_name        TEXT NOT NULL,
+        model             TEXT NOT NULL,
+        requests          INTEGER NOT NULL,
+        errors            INTEGER NOT NULL,
+        prompt_tokens     INTEGER NOT NULL,
+        completion_tokens INTEGER NOT NULL,
+        duration_p50      REAL,
+        duration_p95      REAL,
+        ttfb_p50          REAL,
+        ttfb_p95          REAL,
+        PRIMARY KEY (hour, token_id, model)
+      ) STRICT;
+
+      CREATE TABLE audit_log (
+        id     INTEGER PRIMARY KEY,
+        at     INTEGER NOT NULL,
+        actor  TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT,
+        detail TEXT
+      ) STRICT;
+      CREATE INDEX audit_log_at ON audit_log (at);
+
+      CREATE TABLE security_events (
+        id          INTEGER PRIMARY KEY,
+        at          INTEGER NOT NULL,
+        kind        TEXT NOT NULL,
+        ip          TEXT NOT NULL,
+        token_id    TEXT,
+        token_name  TEXT,
+        fingerprint TEXT,
+        route       TEXT,
+        detail      TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX security_events_at ON security_events (at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -1,5 +1,8 @@
 import { dataPaths, ensurePrivateDir } from '../config/paths';
+import { parseSetting, type SettingKey, type Settings } from '../config/settings';
+import type { Actor, AuditEntry } from '../metering/records';
 import { openDatabase, type Db, type OpenOptions } from './database';
+import { MeteringRepository } from './metering-repo';
 import { SettingsRepository } from './settings-repo';
 import { TokenRepository } from './tokens-repo';
 
@@ -13,6 +16,7 @@ type Listener = () => void;
 export class Store {
   readonly tokens: TokenRepository;
   readonly settings: SettingsRepository;
+  readonly metering: MeteringRepository;
   private readonly listeners = new Set<Listener>();
   private watchTimer: NodeJS.Timeout | undefined;
   private lastDataVersion = 0;
@@ -20,6 +24,7 @@ export class Store {
   private constructor(readonly db: Db) {
     this.tokens = new TokenRepository(db);
     this.settings = new SettingsRepository(db);
+    this.metering = new MeteringRepository(db);
   }
 
   static open(dataDir: string, options: OpenOptions = {}): Store {
@@ -35,6 +40,26 @@ export class Store {
   /** Tells the caches in this process that this process changed something. */
   changed(): void {
     for (const listener of this.listeners) listener();
+  }
+
+  /** Runs `change` and writes its audit entry in one transaction: no change without its record. */
+  audited<T>(entry: Omit<AuditEntry, 'at'> & { at?: number }, change: () => T): T {
+    const result = this.db.transaction(() => {
+      const value = change();
+      this.metering.audit({ at: Date.now(), ...entry });
+      return value;
+    })();
+    this.changed();
+    return result;
+  }
+
+  /** Validates, stores and audits one setting; tells this process's caches. */
+  setSetting<K extends SettingKey>(key: K, value: unknown, actor: Actor): Settings[K] {
+    const parsed = parseSetting(key, value);
+    const action = key === 'paused' ? (parsed ? 'remote.paused' : 'remote.resumed') : 'setting.changed';
+    return this.audited({ actor, action, target: key, detail: key === 'paused' ? null : JSON.stringify(parsed) }, () =>
+      this.settings.set(key, parsed),
+    );
   }
 
   /** Starts noticing other processes' commits. */

@@ -13,6 +13,8 @@ export interface TokenRecord {
   denyModels: string[];
   rpm: number | null;
   concurrency: number | null;
+  /** May read /metrics (admin tokens may anyway). */
+  metrics: boolean;
   createdAt: number;
   expiresAt: number | null;
   lastUsedAt: number | null;
@@ -30,6 +32,7 @@ export interface TokenPolicy {
   denyModels: string[];
   rpm: number | null;
   concurrency: number | null;
+  metrics: boolean;
   expiresAt: number | null;
 }
 
@@ -43,6 +46,7 @@ interface Row {
   deny_models: string;
   rpm: number | null;
   concurrency: number | null;
+  metrics: number;
   created_at: number;
   expires_at: number | null;
   last_used_at: number | null;
@@ -59,6 +63,7 @@ const fromRow = (r: Row): StoredToken => ({
   denyModels: JSON.parse(r.deny_models) as string[],
   rpm: r.rpm,
   concurrency: r.concurrency,
+  metrics: r.metrics === 1,
   createdAt: r.created_at,
   expiresAt: r.expires_at,
   lastUsedAt: r.last_used_at,
@@ -75,8 +80,8 @@ export class TokenRepository {
   constructor(private readonly db: Db) {
     this.statements = {
       insert: db.prepare(
-        `INSERT INTO tokens (id, name, hash, hint, scope, allow_models, deny_models, rpm, concurrency, created_at, expires_at)
-         VALUES (@id, @name, @hash, @hint, @scope, @allowModels, @denyModels, @rpm, @concurrency, @createdAt, @expiresAt)`,
+        `INSERT INTO tokens (id, name, hash, hint, scope, allow_models, deny_models, rpm, concurrency, metrics, created_at, expires_at)
+         VALUES (@id, @name, @hash, @hint, @scope, @allowModels, @denyModels, @rpm, @concurrency, @metrics, @createdAt, @expiresAt)`,
       ),
       all: db.prepare<[], Row>('SELECT * FROM tokens ORDER BY created_at, id'),
       byId: db.prepare<[string], Row>('SELECT * FROM tokens WHERE id = ?'),
@@ -86,7 +91,7 @@ export class TokenRepository {
       revoke: db.prepare<[number, string]>('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
       update: db.prepare(
         `UPDATE tokens SET scope = @scope, allow_models = @allowModels, deny_models = @denyModels, rpm = @rpm,
-           concurrency = @concurrency, expires_at = @expiresAt WHERE id = @id`,
+           concurrency = @concurrency, metrics = @metrics, expires_at = @expiresAt WHERE id = @id`,
       ),
       touch: db.prepare<[number, string]>(
         'UPDATE tokens SET last_used_at = max(coalesce(last_used_at, 0), ?) WHERE id = ?',
@@ -97,6 +102,7 @@ export class TokenRepository {
   insert(token: { id: string; name: string; hash: string; hint: string; createdAt: number } & TokenPolicy): void {
     this.statements.insert.run({
       ...token,
+      metrics: token.metrics ? 1 : 0,
       allowModels: JSON.stringify(token.allowModels),
       denyModels: JSON.stringify(token.denyModels),
     });
@@ -120,6 +126,7 @@ export class TokenRepository {
     this.statements.update.run({
       id,
       ...policy,
+      metrics: policy.metrics ? 1 : 0,
       allowModels: JSON.stringify(policy.allowModels),
       denyModels: JSON.stringify(policy.denyModels),
     });

@@ -45,7 +45,7 @@ describe('token service and verifier', () => {
     let now = 1_800_000_000_000;
     const store = Store.open(tempDir());
     const clock = () => now;
-    return { store, service: new TokenService(store, clock), verifier: new TokenVerifier(store, clock), advance: (ms: number) => (now += ms) };
+    return { store, service: new TokenService(store, { clock }), verifier: new TokenVerifier(store, clock), advance: (ms: number) => (now += ms) };
   };
 
   it('stores only a hash, and verifies the secret it showed once', () => {

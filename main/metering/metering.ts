@@ -1,0 +1,122 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Logger } from '../log';
+import type { Store } from '../store/store';
+import { BatchWriter } from './batch-writer';
+import type { AuditEntry, RequestRecord, Retention } from './records';
+import { securityLine, type SecurityEvent } from './security-events';
+
+const SECONDS_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
+/**
+ * Everything the gateway reports about its traffic: request rows and security events go through
+ * bounded queues to the store (never blocking a request), counters and histograms go to a
+ * Prometheus registry of this core's own (no global state).
+ */
+export class Metering {
+  readonly registry = new Registry();
+  private readonly requests: BatchWriter<RequestRecord>;
+  private readonly securityEvents: BatchWriter<SecurityEvent>;
+  private readonly m;
+  private pruneTimer: NodeJS.Timeout | undefined;
+  private readonly securityLog: boolean;
+
+  constructor(
+    private readonly store: Store,
+    private readonly log: Logger,
+    options: { flushIntervalMs?: number; maxQueue?: number; upstreamUp?: () => Promise<boolean>; securityLog?: boolean } = {},
+  ) {
+    const onError = (err: unknown) => log.error('Could not write metering rows; they were dropped.', err);
+    const writerOptions = { intervalMs: options.flushIntervalMs ?? 1000, maxQueue: options.maxQueue ?? 10_000, onError };
+    this.requests = new BatchWriter((rows) => store.metering.insertRequests(rows), writerOptions);
+    this.securityEvents = new BatchWriter((rows) => store.metering.insertSecurityEvents(rows), writerOptions);
+    this.securityLog = options.securityLog ?? true;
+    const registers = [this.registry];
+    const dropped = () => this.requests.dropped + this.securityEvents.dropped;
+    const upstreamUp = options.upstreamUp;
+    this.m = {
+      requests: new Counter({ name: 'gatehouse_requests_total', help: 'Forwarded requests by status, model and token.', labelNames: ['status', 'model', 'token'], registers }),
+      tokens: new Counter({ name: 'gatehouse_tokens_total', help: 'Model tokens by direction (in = prompt, out = completion).', labelNames: ['direction', 'model', 'token'], registers }),
+      duration: new Histogram({ name: 'gatehouse_request_duration_seconds', help: 'Time from request to the last byte.', labelNames: ['model'], buckets: SECONDS_BUCKETS, registers }),
+      ttfb: new Histogram({ name: 'gatehouse_time_to_first_byte_seconds', help: 'Time from request to the first response byte.', labelNames: ['model'], buckets: SECONDS_BUCKETS, registers }),
+      inFlight: new Gauge({ name: 'gatehouse_requests_in_flight', help: 'Requests being forwarded now.', registers }),
+      security: new Counter({ name: 'gatehouse_security_events_total', help: 'Refusals and lockouts by kind.', labelNames: ['kind'], registers }),
+      dropped: new Gauge({
+        name: 'gatehouse_metering_dropped_total',
+        help: 'Metering rows dropped because the write queue was full or the disk failed.',
+        registers,
+        collect() {
+          this.set(dropped());
+        },
+      }),
+      up: new Gauge({
+        name: 'gatehouse_upstream_up',
+        help: 'Whether Ollama answered at the upstream address when scraped (1) or not (0).',
+        registers,
+        async collect() {
+          if (upstreamUp) this.set((await upstreamUp()) ? 1 : 0);
+        },
+      }),
+    };
+  }
+
+  start(retention: () => Retention): void {
+    this.requests.start();
+    this.securityEvents.start();
+    const prune = () => {
+      try {
+        this.store.metering.prune(Date.now(), retention());
+      } catch (err) {
+        this.log.error('Could not prune old metering rows.', err);
+      }
+    };
+    prune();
+    this.pruneTimer = setInterval(prune, 86_400_000);
+    this.pruneTimer.unref();
+  }
+
+  requestStarted(): void {
+    this.m.inFlight.inc();
+  }
+
+  record(r: RequestRecord): void {
+    this.m.inFlight.dec();
+    const model = r.model ?? '';
+    const token = r.tokenName ?? '';
+    this.m.requests.inc({ status: String(r.status), model, token });
+    if (r.promptTokens) this.m.tokens.inc({ direction: 'in', model, token }, r.promptTokens);
+    if (r.completionTokens) this.m.tokens.inc({ direction: 'out', model, token }, r.completionTokens);
+    this.m.duration.observe({ model }, r.durationMs / 1000);
+    if (r.ttfbMs !== null) this.m.ttfb.observe({ model }, r.ttfbMs / 1000);
+    this.requests.push(r);
+  }
+
+  security(e: SecurityEvent): void {
+    this.m.security.inc({ kind: e.kind });
+    if (this.securityLog) this.log.info(securityLine(e));
+    this.securityEvents.push(e);
+  }
+
+  audit(entry: AuditEntry): void {
+    try {
+      this.store.metering.audit(entry);
+    } catch (err) {
+      this.log.error(`Could not write the audit entry ${entry.action}.`, err);
+    }
+  }
+
+  get dropped(): number {
+    return this.requests.dropped + this.securityEvents.dropped;
+  }
+
+  /** Writes everything queued now (tests, and before answering "what happened"). */
+  flush(): void {
+    this.requests.flush();
+    this.securityEvents.flush();
+  }
+
+  close(): void {
+    clearInterval(this.pruneTimer);
+    this.requests.close();
+    this.securityEvents.close();
+  }
+}
