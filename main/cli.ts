@@ -1,4 +1,5 @@
 import { configCommand, CONFIG_USAGE } from './cli/config';
+import { auditCommand, usageCommand, USAGE_USAGE } from './cli/usage';
 import { tokenCommand, TOKEN_USAGE } from './cli/token';
 import { serveCommand } from './cli/serve';
 import { pauseCommand, statusCommand } from './cli/state';
@@ -16,6 +17,7 @@ Usage: gatehouse <command> [options]   (every command takes --data-dir DIR)
   status [--json]                   what is running, and where
   tls ca | tls fingerprint          the certificate clients trust
   config [get KEY | set KEY VALUE]  settings
+  usage | audit                     who used what; what changed; security events
 
 ${TOKEN_USAGE}
 
@@ -44,6 +46,10 @@ export async function runCli(argv: string[], io: Output): Promise<number> {
         return await tlsCommand(rest, io);
       case 'config':
         return configCommand(rest, io);
+      case 'usage':
+        return usageCommand(rest, io);
+      case 'audit':
+        return auditCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':

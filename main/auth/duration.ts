@@ -2,6 +2,13 @@ import { UsageError } from '../errors';
 
 const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
+/** A span such as `90m`, `24h`, `7d` or `2w`, in milliseconds (for `--since`). */
+export function parseDuration(input: string): number {
+  const m = /^(\d{1,6})([mhdw])$/.exec(input.trim());
+  if (!m || Number(m[1]) === 0) throw new UsageError(`Cannot read the span "${input}".`, 'Use a span such as 24h, 7d or 2w.');
+  return Number(m[1]) * (UNITS[m[2] as string] as number);
+}
+
 /**
  * Parses an expiry given as a duration from now (`90m`, `12h`, `30d`, `2w`) or a calendar date
  * (`2027-01-31`, meaning the end of that day in UTC) into epoch milliseconds.

@@ -14,14 +14,16 @@ const POLICY_OPTIONS = {
   rpm: { type: 'string' },
   concurrency: { type: 'string' },
   expires: { type: 'string' },
+  metrics: { type: 'boolean' },
+  'no-metrics': { type: 'boolean' },
 } as const;
 
 export const TOKEN_USAGE = `Usage:
   gatehouse token create --name N [--scope inference|admin] [--models P1,P2] [--deny P3]
-                         [--rpm N] [--concurrency N] [--expires 30d|2027-01-31] [--json]
+                         [--rpm N] [--concurrency N] [--expires 30d|2027-01-31] [--metrics] [--json]
   gatehouse token list [--json]
   gatehouse token update <id|name> [--scope S] [--models P1,P2] [--deny P3] [--rpm N]
-                         [--concurrency N] [--expires 30d|2027-01-31|never]
+                         [--concurrency N] [--expires 30d|2027-01-31|never] [--metrics|--no-metrics]
   gatehouse token revoke <id|name>`;
 
 type PolicyFlags = ReturnType<typeof parse<typeof POLICY_OPTIONS>>['values'];
@@ -37,6 +39,8 @@ function policyFromFlags(values: PolicyFlags): Partial<TokenPolicy> {
     policy.concurrency = values.concurrency === 'none' ? null : (intFlag(values.concurrency, 'concurrency') ?? null);
   }
   if (values.expires !== undefined) policy.expiresAt = values.expires === 'never' ? null : parseExpiry(values.expires);
+  if (values.metrics) policy.metrics = true;
+  if (values['no-metrics']) policy.metrics = false;
   return policy;
 }
 

@@ -45,6 +45,7 @@ export const PAUSED_MESSAGE = 'remote access is paused on this computer';
 export interface Access {
   /** Runs the checks; answers and returns true when it refused. */
   check(request: FastifyRequest, reply: FastifyReply): boolean;
+  checkMetrics(request: FastifyRequest, reply: FastifyReply): boolean;
   /** Reports a refusal from a later stage (the model ACL) as a security event. */
   refuse(request: FastifyRequest, reply: FastifyReply, kind: SecurityEventKind, problem: Problem): true;
   concurrency: ConcurrencyLimiter;
@@ -79,8 +80,11 @@ export function createAccess(deps: AccessDeps): Access {
     return sendProblem(reply, problem);
   }
 
-  function check(request: FastifyRequest, reply: FastifyReply): boolean {
-    const settings = deps.settings();
+  /**
+   * The checks every caller passes first: the pause switch, the lockout, and the token (unless a
+   * local client is trusted). Returns true when it refused.
+   */
+  function admit(request: FastifyRequest, reply: FastifyReply, settings: Readonly<Settings>): boolean {
     const ip = plainIp(request.ip);
     const local = deps.isLocalClient(request.ip);
     const context: RequestContext = { at: clock(), startedAt: performance.now(), ip, local };
@@ -100,25 +104,42 @@ export function createAccess(deps: AccessDeps): Access {
       });
     }
 
-    if (!(local && settings.trustLoopback)) {
-      const credential = credentialFrom(request.headers);
-      const verdict = deps.verifier.verify(credential);
-      if (!verdict.ok) {
-        const problem: Problem = {
-          status: 401,
-          code: `token_${verdict.reason}`,
-          message: verdict.message,
-          headers: { 'www-authenticate': 'Bearer realm="gatehouse"' },
-        };
-        if (verdict.reason === 'missing') return sendProblem(reply, problem);
-        const fingerprint = tokenFingerprint(credential ?? '');
-        if (lockout.fail(ip)) {
-          deps.security({ at: clock(), kind: 'lockout', ip, fingerprint, detail: `locked out for ${settings.lockoutSeconds} s after ${settings.lockoutThreshold} invalid tokens` });
-        }
-        return refuse(request, reply, 'auth_failed', problem, { fingerprint });
-      }
+    if (local && settings.trustLoopback) return false;
+    const credential = credentialFrom(request.headers);
+    const verdict = deps.verifier.verify(credential);
+    if (verdict.ok) {
       context.token = verdict.token;
+      return false;
     }
+    const problem: Problem = {
+      status: 401,
+      code: `token_${verdict.reason}`,
+      message: verdict.message,
+      headers: { 'www-authenticate': 'Bearer realm="gatehouse"' },
+    };
+    if (verdict.reason === 'missing') return sendProblem(reply, problem);
+    const fingerprint = tokenFingerprint(credential ?? '');
+    if (lockout.fail(ip)) {
+      deps.security({ at: clock(), kind: 'lockout', ip, fingerprint, detail: `locked out for ${settings.lockoutSeconds} s after ${settings.lockoutThreshold} invalid tokens` });
+    }
+    return refuse(request, reply, 'auth_failed', problem, { fingerprint });
+  }
+
+  /** /metrics: admin tokens, tokens with the metrics permission, or this computer when trusted. */
+  function checkMetrics(request: FastifyRequest, reply: FastifyReply): boolean {
+    if (admit(request, reply, deps.settings())) return true;
+    const token = request.gatehouse.token;
+    if (!token || token.scope === 'admin' || token.metrics) return false;
+    return refuse(request, reply, 'scope_denied', {
+      status: 403,
+      code: 'metrics_denied',
+      message: `The token "${token.name}" may not read metrics. Create a token with --metrics for your monitoring.`,
+    });
+  }
+
+  function check(request: FastifyRequest, reply: FastifyReply): boolean {
+    if (admit(request, reply, deps.settings())) return true;
+    const context = request.gatehouse;
 
     const normalised = normalisePath(request.url);
     if (!normalised.ok) return sendProblem(reply, { status: 400, code: 'bad_path', message: normalised.message });
@@ -162,5 +183,5 @@ export function createAccess(deps: AccessDeps): Access {
     return false;
   }
 
-  return { check, refuse, concurrency };
+  return { check, checkMetrics, refuse, concurrency };
 }

@@ -63,6 +63,17 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     void reply.header('cache-control', 'no-store').type('text/plain; charset=utf-8').send('ok');
   });
 
-  await app.register(proxyPlugin, { settings: deps.settings, access: createAccess(deps), metering: deps.metering });
+  const access = createAccess(deps);
+  app.get('/metrics', {
+    onRequest: (request, reply, done) => {
+      if (!access.checkMetrics(request, reply)) done();
+    },
+    handler: async (_request, reply) => {
+      const { registry } = deps.metering;
+      return reply.header('cache-control', 'no-store').type(registry.contentType).send(await registry.metrics());
+    },
+  });
+
+  await app.register(proxyPlugin, { settings: deps.settings, access, metering: deps.metering });
   return app;
 }

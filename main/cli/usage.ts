@@ -1,0 +1,92 @@
+import { parseDuration } from '../auth/duration';
+import { UsageError } from '../errors';
+import type { RequestRecord } from '../metering/records';
+import { percentile } from '../store/metering-repo';
+import { DATA_DIR_OPTION, parse } from './args';
+import { withStore, type Output } from './context';
+import { table } from './format';
+
+export const USAGE_USAGE = `Usage:
+  gatehouse usage [--since 7d] [--by token|model|hour] [--json|--csv]
+  gatehouse audit [--since 7d] [--type admin|security] [--json|--csv]`;
+
+type Row = Record<string, string | number | null>;
+
+function print(rows: Row[], io: Output, format: 'table' | 'json' | 'csv', empty: string): void {
+  if (format === 'json') return io.out(JSON.stringify(rows));
+  const header = rows[0] ? Object.keys(rows[0]) : [];
+  if (format === 'csv') {
+    const cell = (v: string | number | null) => (v === null ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
+    io.out([header.join(','), ...rows.map((r) => header.map((h) => cell(r[h] ?? null)).join(','))].join('\n'));
+    return;
+  }
+  io.out(rows.length ? table(header, rows.map((r) => header.map((h) => (r[h] === null || r[h] === undefined ? '-' : String(r[h]))))) : empty);
+}
+
+function formatOf(values: { json?: boolean; csv?: boolean }): 'table' | 'json' | 'csv' {
+  if (values.json && values.csv) throw new UsageError('Choose one of --json and --csv.');
+  return values.json ? 'json' : values.csv ? 'csv' : 'table';
+}
+
+const round = (n: number | null) => (n === null ? null : Math.round(n * 10) / 10);
+
+/** Groups request rows and sums them, with exact latency percentiles per group. */
+export function summarise(records: RequestRecord[], by: 'token' | 'model' | 'hour'): Row[] {
+  const groups = new Map<string, RequestRecord[]>();
+  for (const r of records) {
+    const key = by === 'token' ? (r.tokenName ?? '(this computer)') : by === 'model' ? (r.model ?? '(none)') : new Date(Math.floor(r.at / 3_600_000) * 3_600_000).toISOString().slice(0, 13) + ':00Z';
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return [...groups.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, rows]) => {
+      const durations = rows.map((r) => r.durationMs).sort((a, b) => a - b);
+      const ttfbs = rows.flatMap((r) => (r.ttfbMs === null ? [] : [r.ttfbMs])).sort((a, b) => a - b);
+      return {
+        [by]: key,
+        requests: rows.length,
+        errors: rows.filter((r) => r.status >= 400 || r.error !== null).length,
+        aborted: rows.filter((r) => r.aborted).length,
+        tokensIn: rows.reduce((n, r) => n + (r.promptTokens ?? 0), 0),
+        tokensOut: rows.reduce((n, r) => n + (r.completionTokens ?? 0), 0),
+        p50ms: round(percentile(durations, 0.5)),
+        p95ms: round(percentile(durations, 0.95)),
+        ttfbP50ms: round(percentile(ttfbs, 0.5)),
+      };
+    });
+}
+
+export function usageCommand(argv: string[], io: Output): number {
+  const { values } = parse(argv, { ...DATA_DIR_OPTION, since: { type: 'string' }, by: { type: 'string' }, json: { type: 'boolean' }, csv: { type: 'boolean' } });
+  const by = (values.by ?? 'token') as 'token' | 'model' | 'hour';
+  if (!['token', 'model', 'hour'].includes(by)) throw new UsageError(`--by takes token, model or hour, not "${values.by}".`);
+  const since = Date.now() - parseDuration(values.since ?? '7d');
+  const format = formatOf(values);
+  const records = withStore(values['data-dir'], (store) => store.metering.requestsSince(since));
+  print(summarise(records, by), io, format, 'No requests in that period.');
+  return 0;
+}
+
+export function auditCommand(argv: string[], io: Output): number {
+  const { values } = parse(argv, { ...DATA_DIR_OPTION, since: { type: 'string' }, type: { type: 'string' }, json: { type: 'boolean' }, csv: { type: 'boolean' } });
+  const type = values.type ?? 'admin';
+  if (type !== 'admin' && type !== 'security') throw new UsageError(`--type takes admin or security, not "${values.type}".`);
+  const since = Date.now() - parseDuration(values.since ?? '7d');
+  const format = formatOf(values);
+  const iso = (at: number) => new Date(at).toISOString();
+  const rows: Row[] = withStore(values['data-dir'], (store) =>
+    type === 'admin'
+      ? store.metering.auditSince(since).map((a) => ({ time: iso(a.at), actor: a.actor, action: a.action, target: a.target ?? null, detail: a.detail ?? null }))
+      : store.metering.securitySince(since).map((e) => ({
+          time: iso(e.at),
+          event: e.kind,
+          ip: e.ip,
+          token: e.tokenName ?? null,
+          fingerprint: e.fingerprint ?? null,
+          route: e.method && e.path ? `${e.method} ${e.path}` : null,
+          detail: e.detail,
+        })),
+  );
+  print(rows, io, format, type === 'admin' ? 'No changes in that period.' : 'No security events in that period.');
+  return 0;
+}
