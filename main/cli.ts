@@ -25,6 +25,8 @@ ${TLS_USAGE}
 
 ${CONFIG_USAGE}
 
+${USAGE_USAGE}
+
 Environment: GATEHOUSE_DATA_DIR, GATEHOUSE_HOST, GATEHOUSE_PORT, GATEHOUSE_UPSTREAM.`;
 
 /** Runs one command; returns the exit code: 0 done, 1 failed, 2 bad usage. Never exits itself. */
