@@ -72,7 +72,8 @@ export function forward(request: FastifyRequest, reply: FastifyReply, options: F
       durationMs: now - context.startedAt,
       ttfbMs: tap?.firstByteAt === undefined ? null : tap.firstByteAt - context.startedAt,
       promptTokens: usage?.promptTokens ?? null,
-      completionTokens: usage?.completionTokens ?? null,
+      // A stream cut short has no final metrics: count what was generated until then.
+      completionTokens: usage?.completionTokens ?? (tap && tap.pieces > 0 ? tap.pieces : null),
       streamed: tap !== undefined && (streamKind(reply.getHeader('content-type') as string | undefined) !== 'json'),
       aborted,
       error: usage?.error ?? (status >= 400 ? `HTTP ${status}` : null),

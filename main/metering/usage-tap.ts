@@ -43,6 +43,8 @@ function errorText(value: unknown): string | null {
  */
 export class UsageTap extends Transform {
   readonly usage: Usage = { promptTokens: null, completionTokens: null, error: null };
+  /** Generated pieces seen so far (Ollama streams about one token per piece): the count of an aborted stream. */
+  pieces = 0;
   bytesOut = 0;
   firstByteAt: number | undefined;
   private carry = '';
@@ -98,6 +100,7 @@ export class UsageTap extends Transform {
     for (const line of lines) {
       // Only the final object and error lines are worth a parse.
       if (line.includes('"done":true') || line.includes('"error"')) this.readNative(line);
+      else if (line.includes('"done":false')) this.pieces++;
     }
   }
 
@@ -119,7 +122,11 @@ export class UsageTap extends Transform {
     this.carry += text;
     const events = this.carry.split('\n\n');
     this.carry = final ? '' : (events.pop() as string);
-    for (const event of events) this.readEvent(event);
+    for (const event of events) this.countPiece(this.readEvent(event), event);
+  }
+
+  private countPiece(obj: Record<string, unknown> | undefined, event: string): void {
+    if (obj ? Array.isArray(obj.choices) && obj.choices.length > 0 : event.includes('"choices":[{')) this.pieces++;
   }
 
   /** Reads one SSE event; returns its parsed data object when it has one. */
@@ -151,6 +158,7 @@ export class UsageTap extends Transform {
     let out = '';
     for (const event of text.split(/(?<=\n\n)/)) {
       const obj = this.readEvent(event);
+      this.countPiece(obj, event);
       if (obj?.usage && Array.isArray(obj.choices) && obj.choices.length === 0) continue; // the usage-only event
       out += obj?.usage ? event.replace(/,"usage":\{[^{}]*\}(?=\}\s*$)/, '') : event;
     }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
+import { Store } from '../../main/store/store';
 import { startFakeOllama } from '../fixtures/fake-ollama';
 import { bearer, call, open, tempDir } from '../helpers';
 import { after } from 'node:test';
@@ -92,6 +93,37 @@ describe('the CLI contract', () => {
     assert.equal(all.port, 8443);
     assert.equal(all.trustLoopback, false);
     await gatehouse(['config', 'set', 'port', '11443', '--data-dir', dataDir]);
+  });
+
+  it('shows the audit log with the CLI as the actor', async () => {
+    const res = await gatehouse(['audit', '--json', '--data-dir', dataDir]);
+    const actions = (JSON.parse(res.stdout) as Array<{ actor: string; action: string; target: string }>).map((a) => `${a.actor} ${a.action} ${a.target}`);
+    assert.ok(actions.includes('cli token.created ci'), actions.join('; '));
+    assert.ok(actions.includes('cli remote.paused paused'));
+    assert.ok(actions.includes('cli setting.changed defaultRpm'));
+  });
+
+  it('sums usage by token, model or hour, as a table, JSON or CSV', async () => {
+    const store = Store.open(dataDir);
+    const now = Date.now();
+    const row = (tokenName: string, model: string, durationMs: number, promptTokens: number, completionTokens: number, status = 200) => ({
+      at: now - 60_000, tokenId: tokenName, tokenName, model, route: 'POST /api/chat', status, durationMs, ttfbMs: 5, promptTokens, completionTokens,
+      streamed: true, aborted: false, error: status >= 400 ? 'HTTP 500' : null, ip: '127.0.0.1', bytesIn: 10, bytesOut: 100, overheadMs: 0.2,
+    });
+    store.metering.insertRequests([row('ann', 'llama3.2:latest', 100, 10, 20), row('ann', 'qwen2.5:7b', 300, 1, 2), row('bob', 'llama3.2:latest', 200, 5, 5, 500)]);
+    store.metering.insertRequests([{ ...row('old', 'x:latest', 1, 1, 1), at: now - 30 * 86_400_000 }]);
+    store.close();
+    const byModel = JSON.parse((await gatehouse(['usage', '--by', 'model', '--json', '--data-dir', dataDir])).stdout) as Array<Record<string, unknown>>;
+    assert.deepEqual(byModel.map((r) => [r.model, r.requests, r.errors, r.tokensIn, r.tokensOut, r.p50ms]), [
+      ['llama3.2:latest', 2, 1, 15, 25, 100],
+      ['qwen2.5:7b', 1, 0, 1, 2, 300],
+    ]);
+    const csv = (await gatehouse(['usage', '--by', 'token', '--csv', '--data-dir', dataDir])).stdout.trim().split('\n');
+    assert.equal(csv[0], 'token,requests,errors,aborted,tokensIn,tokensOut,p50ms,p95ms,ttfbP50ms');
+    assert.equal(csv[1], 'ann,2,0,0,11,22,100,300,5');
+    const longer = JSON.parse((await gatehouse(['usage', '--since', '31d', '--json', '--data-dir', dataDir])).stdout) as unknown[];
+    assert.equal(longer.length, 3);
+    assert.equal((await gatehouse(['usage', '--by', 'colour', '--data-dir', dataDir])).code, 2);
   });
 
   it('prints the CA and both fingerprints', async () => {

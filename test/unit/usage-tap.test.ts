@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { describe, it } from 'node:test';
+import { streamKind, UsageTap, type StreamKind } from '../../main/metering/usage-tap';
+import { BatchWriter } from '../../main/metering/batch-writer';
+
+/** Runs `text` through a tap in pieces of `size` bytes (1 = every byte on its own). */
+async function tap(kind: StreamKind, text: string, size: number, strip = false) {
+  const bytes = Buffer.from(text);
+  const pieces: Buffer[] = [];
+  for (let i = 0; i < bytes.length; i += size) pieces.push(bytes.subarray(i, i + size));
+  const t = new UsageTap(kind, strip);
+  const out = await buffer(Readable.from(pieces).pipe(t));
+  return { out: out.toString(), usage: t.usage, bytesOut: t.bytesOut };
+}
+
+const ndjson = [
+  '{"model":"m","message":{"role":"assistant","content":"ä \\"done\\":true"},"done":false}',
+  '{"model":"m","message":{"role":"assistant","content":""},"done":true,"done_reason":"stop","total_duration":5,"prompt_eval_count":11,"eval_count":7}',
+  '',
+].join('\n');
+
+const sse = (events: unknown[]) => events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join('') + 'data: [DONE]\n\n';
+const chunk = (content: string, extra: object = {}) => ({ id: 'c', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content }, finish_reason: null }], ...extra });
+
+describe('usage tap', () => {
+  for (const size of [1, 3, 64, 100_000]) {
+    it(`reads native NDJSON metrics and passes every byte, in ${size}-byte pieces`, async () => {
+      const r = await tap('ndjson', ndjson, size);
+      assert.equal(r.out, ndjson);
+      assert.equal(r.bytesOut, Buffer.byteLength(ndjson));
+      assert.deepEqual(r.usage, { promptTokens: 11, completionTokens: 7, error: null });
+    });
+
+    it(`keeps the usage chunk and zeroed usage fields from a client that did not ask, in ${size}-byte pieces`, async () => {
+      const upstream = sse([
+        chunk('a', { usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 } }),
+        chunk('b', { usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 } }),
+        { id: 'c', object: 'chat.completion.chunk', choices: [], usage: { prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 } },
+      ]);
+      const expected = sse([chunk('a'), chunk('b')]);
+      const r = await tap('sse', upstream, size, true);
+      assert.equal(r.out, expected);
+      assert.equal(r.bytesOut, Buffer.byteLength(expected));
+      assert.deepEqual(r.usage, { promptTokens: 9, completionTokens: 2, error: null });
+    });
+  }
+
+  it('reads the last OpenAI usage of a stream that asked for it, unchanged', async () => {
+    const text = sse([chunk('a'), { id: 'c', choices: [], usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 } }]);
+    const r = await tap('sse', text, 7);
+    assert.equal(r.out, text);
+    assert.deepEqual(r.usage, { promptTokens: 3, completionTokens: 4, error: null });
+  });
+
+  it('records mid-stream errors in both stream shapes', async () => {
+    const native = await tap('ndjson', '{"done":false}\n{"error":"model crashed"}\n', 5);
+    assert.equal(native.usage.error, 'model crashed');
+    assert.equal(native.usage.completionTokens, null);
+    const openai = await tap('sse', sse([chunk('a'), { error: { message: 'boom', type: 'api_error' } }]), 5);
+    assert.equal(openai.usage.error, 'boom');
+  });
+
+  it('reads non-streamed answers from their tail, native and OpenAI', async () => {
+    const native = await tap('json', JSON.stringify({ model: 'm', response: 'x'.repeat(20_000), done: true, prompt_eval_count: 5, eval_count: 6 }), 1000);
+    assert.deepEqual(native.usage, { promptTokens: 5, completionTokens: 6, error: null });
+    const openai = await tap('json', JSON.stringify({ choices: [], usage: { prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 } }), 10);
+    assert.deepEqual(openai.usage, { promptTokens: 2, completionTokens: 3, error: null });
+    const error = await tap('json', '{"error":"model \\"x\\" not found"}', 10);
+    assert.equal(error.usage.error, 'model "x" not found');
+  });
+
+  it('knows stream kinds by content type', () => {
+    assert.equal(streamKind('application/x-ndjson'), 'ndjson');
+    assert.equal(streamKind('text/event-stream; charset=utf-8'), 'sse');
+    assert.equal(streamKind('application/json; charset=utf-8'), 'json');
+    assert.equal(streamKind(undefined), 'other');
+  });
+});
+
+describe('batch writer', () => {
+  it('drops and counts rows past its bound instead of blocking, and writes the rest in one batch', () => {
+    const batches: number[][] = [];
+    const writer = new BatchWriter<number>((rows) => batches.push(rows), { maxQueue: 3, batchSize: 100 });
+    for (let i = 0; i < 5; i++) writer.push(i);
+    assert.equal(writer.dropped, 2);
+    writer.flush();
+    assert.deepEqual(batches, [[0, 1, 2]]);
+  });
+
+  it('counts a failed write as dropped rows and keeps going', () => {
+    const errors: unknown[] = [];
+    let fail = true;
+    const writer = new BatchWriter<number>(() => {
+      if (fail) throw new Error('disk full');
+    }, { onError: (e) => errors.push(e) });
+    writer.push(1);
+    writer.flush();
+    fail = false;
+    writer.push(2);
+    writer.close();
+    assert.equal(writer.dropped, 1);
+    assert.equal(writer.written, 1);
+    assert.equal(errors.length, 1);
+  });
+});
