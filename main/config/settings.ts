@@ -24,6 +24,8 @@ export interface Settings {
   lockoutThreshold: number;
   lockoutWindowSeconds: number;
   lockoutSeconds: number;
+  /** Record every request (tokens, latency) for usage reports and metrics; off keeps only audit and security logs. */
+  usageMetering: boolean;
   /** How long metering keeps per-request rows, hourly aggregates and security events. */
   retentionRequestDays: number;
   retentionAggregateDays: number;
@@ -45,6 +47,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   lockoutThreshold: 10,
   lockoutWindowSeconds: 60,
   lockoutSeconds: 300,
+  usageMetering: true,
   retentionRequestDays: 30,
   retentionAggregateDays: 400,
   retentionSecurityDays: 90,
@@ -120,6 +123,7 @@ const PARSERS: { [K in SettingKey]: Parser<Settings[K]> } = {
   lockoutThreshold: intIn('lockoutThreshold', 1, 10_000),
   lockoutWindowSeconds: intIn('lockoutWindowSeconds', 1, 86_400),
   lockoutSeconds: intIn('lockoutSeconds', 1, 86_400),
+  usageMetering: bool('usageMetering'),
   retentionRequestDays: intIn('retentionRequestDays', 1, 3650),
   retentionAggregateDays: intIn('retentionAggregateDays', 1, 3650),
   retentionSecurityDays: intIn('retentionSecurityDays', 1, 3650),

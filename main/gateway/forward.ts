@@ -30,14 +30,27 @@ function withUsageRequested(path: string, json: Record<string, unknown> | undefi
   return Buffer.from(JSON.stringify({ ...json, stream_options: merged }));
 }
 
+/** With usage metering off: the answer goes straight through (model lists are still filtered). */
+function forwardUnmetered(request: FastifyRequest, reply: FastifyReply, options: FastifyReplyFromHooks) {
+  const context = request.gatehouse;
+  const match = context.match!;
+  const list = request.method === 'GET' ? match.route.list : undefined;
+  const replyOptions: FastifyReplyFromHooks = list
+    ? { ...options, onResponse: (_req, rep, res) => sendFilteredList(rep as FastifyReply, res.stream, list, context.token ? aclFor(context.token) : LOCAL_TRUSTED_ACL) }
+    : options;
+  const body = Buffer.isBuffer(request.body) ? request.body : undefined;
+  return body ? reply.from(match.path, { ...replyOptions, body, contentType: 'application/json' }) : reply.from(match.path, replyOptions);
+}
+
 /**
  * Sends the checked request to Ollama and the answer to the client, metering on the way: the
  * response passes through a UsageTap (or the model-list filter), and when the client's connection
  * closes, one request record is queued with what was counted, however the request ended.
  */
-export function forward(request: FastifyRequest, reply: FastifyReply, options: FastifyReplyFromHooks, metering: Metering) {
+export function forward(request: FastifyRequest, reply: FastifyReply, options: FastifyReplyFromHooks, metering: Metering, metered: boolean) {
   const context = request.gatehouse;
   const match = context.match!;
+  if (!metered) return forwardUnmetered(request, reply, options);
   const forwardedAt = performance.now();
   const original = Buffer.isBuffer(request.body) ? request.body : undefined;
   const injected = withUsageRequested(match.route.pattern, context.json);

@@ -105,7 +105,7 @@ export async function proxyPlugin(scope: FastifyInstance, deps: ProxyDeps): Prom
     await api.register(httpProxy, {
       ...proxyOptions(deps),
       proxyPayloads: false,
-      handler: (request, reply, _dest, options) => forward(request, reply, options, deps.metering),
+      handler: (request, reply, _dest, options) => forward(request, reply, options, deps.metering, deps.settings().usageMetering),
     });
   });
 }

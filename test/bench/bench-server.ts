@@ -70,6 +70,7 @@ async function main(): Promise<void> {
       log: silentLogger,
       overrides: { host: '127.0.0.1', port: 0, upstream: upstream ?? '' },
     });
+    if (process.argv[5] === 'unmetered') core.store.setSetting('usageMetering', false, 'system');
     const { token } = core.tokens.create({ name: 'bench' });
     // The same requests under a typical policy: patterns to match, limits to count (never reached).
     const policy = core.tokens.create({

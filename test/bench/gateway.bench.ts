@@ -69,7 +69,7 @@ function median(samples: Row[]): Row {
 
 function print(rows: Row[]): void {
   const pad = (s: string | number, n: number) => String(s).padStart(n);
-  console.log(`\n${'workload'.padEnd(30)} ${'conns'.padStart(5)} ${'target'.padEnd(14)} ${pad('req/s', 9)} ${pad('p50 ms', 8)} ${pad('p99 ms', 8)} ${pad('CPU µs/req', 11)}  vs direct`);
+  console.log(`\n${'workload'.padEnd(30)} ${'conns'.padStart(5)} ${'target'.padEnd(17)} ${pad('req/s', 9)} ${pad('p50 ms', 8)} ${pad('p99 ms', 8)} ${pad('CPU µs/req', 11)}  vs direct`);
   for (const row of rows) {
     const direct = rows.find((r) => r.workload === row.workload && r.connections === row.connections && r.target === 'direct');
     const ratio =
@@ -77,7 +77,7 @@ function print(rows: Row[]): void {
         ? ''
         : `${((row.result.rps / direct.result.rps) * 100).toFixed(0)}% req/s, p50 ${row.result.p50us - direct.result.p50us >= 0 ? '+' : ''}${((row.result.p50us - direct.result.p50us) / 1000).toFixed(3)} ms`;
     console.log(
-      `${row.workload.padEnd(30)} ${pad(row.connections, 5)} ${row.target.padEnd(14)} ${pad(row.result.rps.toFixed(0), 9)} ${pad((row.result.p50us / 1000).toFixed(3), 8)} ${pad((row.result.p99us / 1000).toFixed(3), 8)} ${pad(row.cpuUsPerRequest.toFixed(1), 11)}  ${ratio}`,
+      `${row.workload.padEnd(30)} ${pad(row.connections, 5)} ${row.target.padEnd(17)} ${pad(row.result.rps.toFixed(0), 9)} ${pad((row.result.p50us / 1000).toFixed(3), 8)} ${pad((row.result.p99us / 1000).toFixed(3), 8)} ${pad(row.cpuUsPerRequest.toFixed(1), 11)}  ${ratio}`,
     );
   }
 }
@@ -95,6 +95,7 @@ async function main(): Promise<void> {
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   const plain = await startServer(0, ['gateway', upstream, 'plain'], profile);
   const tls = await startServer(0, ['gateway', upstream, 'tls'], profile);
+  const unmetered = await startServer(0, ['gateway', upstream, 'plain', 'unmetered'], profile);
   const naive = await startServer(0, ['naive', upstream]);
   const floor = await startServer(0, ['floor', upstream]);
   const nginx = await startNginx(fake.port, 0, dir);
@@ -104,6 +105,7 @@ async function main(): Promise<void> {
     { name: 'naive Node', url: `http://127.0.0.1:${naive.port}`, server: naive, token: naive.token!, wrkCpu: 1 },
     { name: 'stack floor', url: `http://127.0.0.1:${floor.port}`, server: floor, wrkCpu: 1 },
     { name: 'gateway', url: `http://127.0.0.1:${plain.port}`, server: plain, token: plain.token!, wrkCpu: 1 },
+    { name: 'gateway, no meter', url: `http://127.0.0.1:${unmetered.port}`, server: unmetered, token: unmetered.token!, wrkCpu: 1 },
     { name: 'gateway+policy', url: `http://127.0.0.1:${plain.port}`, server: plain, token: plain.policyToken!, wrkCpu: 1 },
     { name: 'gateway+TLS', url: `https://127.0.0.1:${tls.port}`, server: tls, token: tls.token!, wrkCpu: 1 },
   ];
@@ -127,7 +129,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await Promise.all([fake.stop(), plain.stop(), tls.stop(), naive.stop(), floor.stop(), nginx?.stop()]);
+    await Promise.all([fake.stop(), plain.stop(), tls.stop(), unmetered.stop(), naive.stop(), floor.stop(), nginx?.stop()]);
   }
   print(rows);
   const at32 = (target: string, workload: string) => rows.find((r) => r.target === target && r.workload === workload && r.connections === 32);
@@ -137,6 +139,14 @@ async function main(): Promise<void> {
     const policy = at32('gateway+policy', w.name);
     if (auth && policy) {
       console.log(`  ${w.name.padEnd(28)} throughput ${((policy.result.rps / auth.result.rps - 1) * 100).toFixed(1)}%, CPU ${(policy.cpuUsPerRequest - auth.cpuUsPerRequest).toFixed(1)} µs/request`);
+    }
+  }
+  console.log('\nMetering cost (usage tap + request rows vs metering off, no TLS, 32 connections):');
+  for (const w of WORKLOADS) {
+    const on = at32('gateway', w.name);
+    const off = at32('gateway, no meter', w.name);
+    if (on && off) {
+      console.log(`  ${w.name.padEnd(28)} throughput ${((on.result.rps / off.result.rps - 1) * 100).toFixed(1)}%, CPU ${(on.cpuUsPerRequest - off.cpuUsPerRequest).toFixed(1)} µs/request`);
     }
   }
   console.log('\nCPU per request at 32 connections (µs), gateway without TLS vs the references:');

@@ -154,6 +154,20 @@ describe('usage metering with real clients', async () => {
   });
 });
 
+describe('with usage metering turned off', async () => {
+  const h = await startHarness();
+  h.core.store.setSetting('usageMetering', false, 'cli');
+  const token = h.token('unmetered');
+
+  it('serves requests and records none of them', async () => {
+    const res = await call(`${h.url}/api/chat`, { ca: h.ca, headers: bearer(token), body: { model: 'llama3.2', messages: [], stream: false } });
+    assert.equal(res.status, 200);
+    await new Promise((r) => setTimeout(r, 50));
+    h.core.metering.flush();
+    assert.equal(h.core.store.metering.requestsSince(0).length, 0);
+  });
+});
+
 describe('a client that did not ask for usage', async () => {
   const h = await startHarness({ fake: { chunks: 6, fixedTime: 1_790_000_000_000 } });
   const token = h.token('bytes');
