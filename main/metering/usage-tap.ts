@@ -18,6 +18,20 @@ export interface Usage {
   error: string | null;
 }
 
+const NEWLINE = Buffer.from('\n');
+const BLANK_LINE = Buffer.from('\n\n');
+const DONE = Buffer.from('"done":true');
+const NOT_DONE = Buffer.from('"done":false');
+const CHOICE = Buffer.from('"choices":[{');
+const USAGE = Buffer.from('"usage"');
+const ERROR = Buffer.from('"error"');
+
+function occurrences(haystack: Buffer, needle: Buffer): number {
+  let count = 0;
+  for (let i = haystack.indexOf(needle); i !== -1; i = haystack.indexOf(needle, i + needle.length)) count++;
+  return count;
+}
+
 /** Non-streamed answers carry their metrics last (Go marshals them last): the tail is enough. */
 const JSON_TAIL_BYTES = 8192;
 
@@ -48,7 +62,8 @@ export class UsageTap extends Transform {
   bytesOut = 0;
   firstByteAt: number | undefined;
   private carry = '';
-  private tail = '';
+  private pending: Buffer | undefined;
+  private tail = Buffer.alloc(0);
   private readonly decoder = new StringDecoder('utf8');
 
   constructor(
@@ -72,18 +87,42 @@ export class UsageTap extends Transform {
     }
     this.bytesOut += chunk.length;
     callback(null, chunk);
-    if (this.kind === 'ndjson') this.readLines(this.decoder.write(chunk), false);
-    else if (this.kind === 'sse') this.readEvents(this.decoder.write(chunk), false);
-    else if (this.kind === 'json') this.tail = (this.tail + this.decoder.write(chunk)).slice(-JSON_TAIL_BYTES);
+    if (this.kind === 'ndjson' || this.kind === 'sse') this.scan(chunk, false);
+    else if (this.kind === 'json') this.tail = Buffer.concat([this.tail, chunk]).subarray(-JSON_TAIL_BYTES);
   }
 
   override _flush(callback: TransformCallback): void {
-    const rest = this.decoder.end();
-    if (this.kind === 'sse' && this.stripUsage) this.pushText(this.filterEvents(this.carry + rest));
-    else if (this.kind === 'ndjson') this.readLines(rest, true);
-    else if (this.kind === 'sse') this.readEvents(rest, true);
-    else if (this.kind === 'json') this.readJsonTail(this.tail + rest);
+    if (this.kind === 'sse' && this.stripUsage) this.pushText(this.filterEvents(this.carry + this.decoder.end()));
+    else if (this.kind === 'ndjson' || this.kind === 'sse') this.scan(Buffer.alloc(0), true);
+    else if (this.kind === 'json') this.readJsonTail(this.tail.toString('utf8'));
     callback();
+  }
+
+  /**
+   * Looks at complete lines (NDJSON) or events (SSE) without decoding them unless a native search
+   * finds a marker worth a parse; counts pieces the same way. Most chunks cost two byte searches.
+   */
+  private scan(chunk: Buffer, final: boolean): void {
+    const ndjson = this.kind === 'ndjson';
+    const data = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    const delimiter = ndjson ? NEWLINE : BLANK_LINE;
+    const last = final ? data.length - delimiter.length : data.lastIndexOf(delimiter);
+    if (last < 0) {
+      this.pending = data.length ? data : undefined;
+      return;
+    }
+    const end = final ? data.length : last + delimiter.length;
+    const complete = data.subarray(0, end);
+    this.pending = end < data.length ? data.subarray(end) : undefined;
+    this.pieces += occurrences(complete, ndjson ? NOT_DONE : CHOICE);
+    const interesting = ndjson ? complete.includes(DONE) || complete.includes(ERROR) : complete.includes(USAGE) || complete.includes(ERROR);
+    if (!interesting) return;
+    const text = complete.toString('utf8');
+    if (ndjson) {
+      for (const line of text.split('\n')) if (line.includes('"done":true') || line.includes('"error"')) this.readNative(line);
+    } else {
+      for (const event of text.split('\n\n')) this.readEvent(event);
+    }
   }
 
   private pushText(text: string): void {
@@ -91,17 +130,6 @@ export class UsageTap extends Transform {
     const bytes = Buffer.from(text, 'utf8');
     this.bytesOut += bytes.length;
     this.push(bytes);
-  }
-
-  private readLines(text: string, final: boolean): void {
-    this.carry += text;
-    const lines = this.carry.split('\n');
-    this.carry = final ? '' : (lines.pop() as string);
-    for (const line of lines) {
-      // Only the final object and error lines are worth a parse.
-      if (line.includes('"done":true') || line.includes('"error"')) this.readNative(line);
-      else if (line.includes('"done":false')) this.pieces++;
-    }
   }
 
   private readNative(text: string): void {
@@ -116,17 +144,6 @@ export class UsageTap extends Transform {
       this.usage.promptTokens = num(obj.prompt_eval_count) ?? 0;
       this.usage.completionTokens = num(obj.eval_count) ?? 0;
     }
-  }
-
-  private readEvents(text: string, final: boolean): void {
-    this.carry += text;
-    const events = this.carry.split('\n\n');
-    this.carry = final ? '' : (events.pop() as string);
-    for (const event of events) this.countPiece(this.readEvent(event), event);
-  }
-
-  private countPiece(obj: Record<string, unknown> | undefined, event: string): void {
-    if (obj ? Array.isArray(obj.choices) && obj.choices.length > 0 : event.includes('"choices":[{')) this.pieces++;
   }
 
   /** Reads one SSE event; returns its parsed data object when it has one. */
@@ -158,7 +175,7 @@ export class UsageTap extends Transform {
     let out = '';
     for (const event of text.split(/(?<=\n\n)/)) {
       const obj = this.readEvent(event);
-      this.countPiece(obj, event);
+      if (obj ? Array.isArray(obj.choices) && obj.choices.length > 0 : event.includes('"choices":[{')) this.pieces++;
       if (obj?.usage && Array.isArray(obj.choices) && obj.choices.length === 0) continue; // the usage-only event
       out += obj?.usage ? event.replace(/,"usage":\{[^{}]*\}(?=\}\s*$)/, '') : event;
     }

@@ -1,5 +1,6 @@
 import type { SecurityEvent } from '../metering/security-events';
-import { HOUR_MS, hourOf, type AuditEntry, type RequestRecord, type Retention } from '../metering/records';
+import { addTo, merge, quantile, type Histogram } from '../metering/histogram';
+import { hourOf, type AuditEntry, type RequestRecord, type Retention } from '../metering/records';
 import type { Db } from './database';
 
 export interface AuditRow extends AuditEntry {
@@ -11,6 +12,19 @@ export interface SecurityRow extends SecurityEvent {
 }
 
 const DAY_MS = 86_400_000;
+
+interface HourGroup {
+  hour: number;
+  tokenId: string;
+  tokenName: string;
+  model: string;
+  requests: number;
+  errors: number;
+  promptTokens: number;
+  completionTokens: number;
+  duration: Histogram;
+  ttfb: Histogram;
+}
 
 /** Nearest-rank percentile of an ascending list. */
 export function percentile(sorted: readonly number[], p: number): number | null {
@@ -30,19 +44,18 @@ export class MeteringRepository {
          VALUES (@at, @tokenId, @tokenName, @model, @route, @status, @durationMs, @ttfbMs, @promptTokens,
            @completionTokens, @streamed, @aborted, @error, @ip, @bytesIn, @bytesOut, @overheadMs)`,
       ),
-      groupRows: db.prepare<[number, number, string, string], { duration_ms: number; ttfb_ms: number | null; prompt_tokens: number | null; completion_tokens: number | null; failed: number; token_name: string | null }>(
-        `SELECT duration_ms, ttfb_ms, prompt_tokens, completion_tokens, (status >= 400 OR error IS NOT NULL) AS failed, token_name
-         FROM requests WHERE at >= ? AND at < ? AND coalesce(token_id, '') = ? AND coalesce(model, '') = ?`,
+      hourRow: db.prepare<[number, string, string], { requests: number; errors: number; prompt_tokens: number; completion_tokens: number; duration_hist: string; ttfb_hist: string }>(
+        'SELECT requests, errors, prompt_tokens, completion_tokens, duration_hist, ttfb_hist FROM usage_hourly WHERE hour = ? AND token_id = ? AND model = ?',
       ),
       upsertHour: db.prepare(
         `INSERT INTO usage_hourly (hour, token_id, token_name, model, requests, errors, prompt_tokens, completion_tokens,
-           duration_p50, duration_p95, ttfb_p50, ttfb_p95)
+           duration_p50, duration_p95, ttfb_p50, ttfb_p95, duration_hist, ttfb_hist)
          VALUES (@hour, @tokenId, @tokenName, @model, @requests, @errors, @promptTokens, @completionTokens,
-           @durationP50, @durationP95, @ttfbP50, @ttfbP95)
+           @durationP50, @durationP95, @ttfbP50, @ttfbP95, @durationHist, @ttfbHist)
          ON CONFLICT (hour, token_id, model) DO UPDATE SET token_name = excluded.token_name, requests = excluded.requests,
            errors = excluded.errors, prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens,
            duration_p50 = excluded.duration_p50, duration_p95 = excluded.duration_p95, ttfb_p50 = excluded.ttfb_p50,
-           ttfb_p95 = excluded.ttfb_p95`,
+           ttfb_p95 = excluded.ttfb_p95, duration_hist = excluded.duration_hist, ttfb_hist = excluded.ttfb_hist`,
       ),
       insertAudit: db.prepare('INSERT INTO audit_log (at, actor, action, target, detail) VALUES (@at, @actor, @action, @target, @detail)'),
       insertSecurity: db.prepare(
@@ -52,36 +65,53 @@ export class MeteringRepository {
     };
   }
 
-  /** Stores a batch of request rows and refreshes the hourly aggregates they touch, in one transaction. */
+  /**
+   * Stores a batch of request rows and adds them to their hourly aggregates, in one transaction.
+   * The cost is proportional to the batch, not to the hour: latency percentiles come from merged
+   * histograms rather than from re-reading raw rows.
+   */
   insertRequests(rows: readonly RequestRecord[]): void {
     this.db.transaction(() => {
-      const groups = new Map<string, { hour: number; tokenId: string; model: string }>();
+      const groups = new Map<string, HourGroup>();
       for (const r of rows) {
         this.s.insertRequest.run({ ...r, streamed: r.streamed ? 1 : 0, aborted: r.aborted ? 1 : 0 });
-        const group = { hour: hourOf(r.at), tokenId: r.tokenId ?? '', model: r.model ?? '' };
-        groups.set(`${group.hour}|${group.tokenId}|${group.model}`, group);
+        const hour = hourOf(r.at);
+        const key = `${hour}|${r.tokenId ?? ''}|${r.model ?? ''}`;
+        let g = groups.get(key);
+        if (!g) {
+          g = { hour, tokenId: r.tokenId ?? '', tokenName: r.tokenName ?? '', model: r.model ?? '', requests: 0, errors: 0, promptTokens: 0, completionTokens: 0, duration: {}, ttfb: {} };
+          groups.set(key, g);
+        }
+        g.requests++;
+        if (r.status >= 400 || r.error !== null) g.errors++;
+        g.promptTokens += r.promptTokens ?? 0;
+        g.completionTokens += r.completionTokens ?? 0;
+        addTo(g.duration, r.durationMs);
+        if (r.ttfbMs !== null) addTo(g.ttfb, r.ttfbMs);
       }
-      for (const g of groups.values()) this.refreshHour(g.hour, g.tokenId, g.model);
+      for (const g of groups.values()) this.addToHour(g);
     })();
   }
 
-  private refreshHour(hour: number, tokenId: string, model: string): void {
-    const rows = this.s.groupRows.all(hour, hour + HOUR_MS, tokenId, model);
-    const durations = rows.map((r) => r.duration_ms).sort((a, b) => a - b);
-    const ttfbs = rows.flatMap((r) => (r.ttfb_ms === null ? [] : [r.ttfb_ms])).sort((a, b) => a - b);
+  private addToHour(g: HourGroup): void {
+    const old = this.s.hourRow.get(g.hour, g.tokenId, g.model);
+    const duration = old ? merge(JSON.parse(old.duration_hist) as Histogram, g.duration) : g.duration;
+    const ttfb = old ? merge(JSON.parse(old.ttfb_hist) as Histogram, g.ttfb) : g.ttfb;
     this.s.upsertHour.run({
-      hour,
-      tokenId,
-      tokenName: rows.find((r) => r.token_name)?.token_name ?? '',
-      model,
-      requests: rows.length,
-      errors: rows.reduce((n, r) => n + r.failed, 0),
-      promptTokens: rows.reduce((n, r) => n + (r.prompt_tokens ?? 0), 0),
-      completionTokens: rows.reduce((n, r) => n + (r.completion_tokens ?? 0), 0),
-      durationP50: percentile(durations, 0.5),
-      durationP95: percentile(durations, 0.95),
-      ttfbP50: percentile(ttfbs, 0.5),
-      ttfbP95: percentile(ttfbs, 0.95),
+      hour: g.hour,
+      tokenId: g.tokenId,
+      tokenName: g.tokenName,
+      model: g.model,
+      requests: g.requests + (old?.requests ?? 0),
+      errors: g.errors + (old?.errors ?? 0),
+      promptTokens: g.promptTokens + (old?.prompt_tokens ?? 0),
+      completionTokens: g.completionTokens + (old?.completion_tokens ?? 0),
+      durationP50: quantile(duration, 0.5),
+      durationP95: quantile(duration, 0.95),
+      ttfbP50: quantile(ttfb, 0.5),
+      ttfbP95: quantile(ttfb, 0.95),
+      durationHist: JSON.stringify(duration),
+      ttfbHist: JSON.stringify(ttfb),
     });
   }
 

@@ -69,7 +69,7 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
       CREATE INDEX requests_at ON requests (at);
 
-      -- Per hour × token × model; '' stands for "no token" / "no model" so the key is never NULL.
+      -- Per hour × token × model, updated by every batch; '' stands for "no token" / "no model" so the key is never NULL.
       CREATE TABLE usage_hourly (
         hour              INTEGER NOT NULL,
         token_id          TEXT NOT NULL,
@@ -83,6 +83,9 @@ export const MIGRATIONS: readonly Migration[] = [
         duration_p95      REAL,
         ttfb_p50          REAL,
         ttfb_p95          REAL,
+        -- Sparse log-bucket histograms (JSON) that later batches merge into; see metering/histogram.ts.
+        duration_hist     TEXT NOT NULL,
+        ttfb_hist         TEXT NOT NULL,
         PRIMARY KEY (hour, token_id, model)
       ) STRICT;
 

@@ -89,3 +89,28 @@ describe('the store', () => {
     store.close();
   });
 });
+
+describe('metering retention', () => {
+  it('prunes request rows, hourly totals and security events past their retention, keeping the audit log', () => {
+    const store = Store.open(tempDir());
+    const day = 86_400_000;
+    const now = Date.UTC(2026, 10, 22);
+    const row = (at: number) => ({
+      at, tokenId: 't', tokenName: 't', model: 'm:latest', route: 'POST /api/chat', status: 200, durationMs: 1, ttfbMs: 1,
+      promptTokens: 1, completionTokens: 1, streamed: false, aborted: false, error: null, ip: '127.0.0.1', bytesIn: 1, bytesOut: 1, overheadMs: 0,
+    });
+    store.metering.insertRequests([row(now - 31 * day), row(now - 29 * day), row(now - 401 * day)]);
+    store.metering.insertSecurityEvents([
+      { at: now - 91 * day, kind: 'auth_failed', ip: '1.2.3.4', detail: 'old' },
+      { at: now - day, kind: 'auth_failed', ip: '1.2.3.4', detail: 'new' },
+    ]);
+    store.metering.audit({ at: now - 1000 * day, actor: 'cli', action: 'token.created' });
+    const removed = store.metering.prune(now, { requestDays: 30, aggregateDays: 400, securityDays: 90 });
+    assert.deepEqual(removed, { requests: 2, aggregates: 1, security: 1 });
+    assert.deepEqual(store.metering.requestsSince(0).map((r) => r.at), [now - 29 * day]);
+    assert.equal(store.metering.hourlySince(0).length, 2);
+    assert.deepEqual(store.metering.securitySince(0).map((e) => e.detail), ['new']);
+    assert.equal(store.metering.auditSince(0).length, 1);
+    store.close();
+  });
+});
