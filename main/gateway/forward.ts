@@ -4,7 +4,7 @@ import type { FastifyReplyFromHooks } from '@fastify/reply-from';
 import { aclFor, LOCAL_TRUSTED_ACL } from '../auth/model-acl';
 import type { Metering } from '../metering/metering';
 import type { RequestRecord } from '../metering/records';
-import { streamKind, UsageTap } from '../metering/usage-tap';
+import { streamKind, UsageReader, UsageStripper, type UsageSource } from '../metering/usage-tap';
 import { sendFilteredList } from './model-lists';
 
 /** OpenAI routes whose streams report usage only when asked (`stream_options.include_usage`). */
@@ -43,8 +43,9 @@ function forwardUnmetered(request: FastifyRequest, reply: FastifyReply, options:
 }
 
 /**
- * Sends the checked request to Ollama and the answer to the client, metering on the way: the
- * response passes through a UsageTap (or the model-list filter), and when the client's connection
+ * Sends the checked request to Ollama and the answer to the client, metering on the way: a
+ * UsageReader watches the response go by (a UsageStripper rewrites it when the gateway asked for
+ * usage the client did not), and when the client's connection
  * closes, one request record is queued with what was counted, however the request ended.
  */
 export function forward(request: FastifyRequest, reply: FastifyReply, options: FastifyReplyFromHooks, metering: Metering, metered: boolean) {
@@ -55,7 +56,7 @@ export function forward(request: FastifyRequest, reply: FastifyReply, options: F
   const original = Buffer.isBuffer(request.body) ? request.body : undefined;
   const injected = withUsageRequested(match.route.pattern, context.json);
   const body = injected ?? original;
-  let tap: UsageTap | undefined;
+  let tap: UsageSource | undefined;
   const list = request.method === 'GET' ? match.route.list : undefined;
   const acl = context.token ? aclFor(context.token) : LOCAL_TRUSTED_ACL;
 
@@ -64,8 +65,22 @@ export function forward(request: FastifyRequest, reply: FastifyReply, options: F
     onResponse: (_req, rep, res) => {
       const out = rep as FastifyReply;
       if (list) return sendFilteredList(out, res.stream, list, acl);
-      tap = new UsageTap(streamKind(out.getHeader('content-type') as string | undefined), injected !== undefined);
-      void out.send(pipeline(res.stream, tap, () => {}));
+      const kind = streamKind(out.getHeader('content-type') as string | undefined);
+      if (injected && kind === 'sse') {
+        const stripper = new UsageStripper();
+        tap = stripper;
+        void out.send(pipeline(res.stream, stripper, () => {}));
+        return;
+      }
+      const reader = new UsageReader(kind);
+      tap = reader;
+      // Read beside the pipe, not in it: listen only once fastify has piped the stream to the
+      // client, so no chunk can flow before the client's side is attached.
+      out.raw.once('pipe', () => {
+        res.stream.on('data', (chunk: Buffer) => reader.observe(chunk));
+        res.stream.once('end', () => reader.finish());
+      });
+      void out.send(res.stream);
     },
   };
 

@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     { name: 'naive Node', url: `http://127.0.0.1:${naive.port}`, server: naive, token: naive.token!, wrkCpu: 1 },
     { name: 'stack floor', url: `http://127.0.0.1:${floor.port}`, server: floor, wrkCpu: 1 },
     { name: 'gateway', url: `http://127.0.0.1:${plain.port}`, server: plain, token: plain.token!, wrkCpu: 1 },
-    { name: 'gateway, no meter', url: `http://127.0.0.1:${unmetered.port}`, server: unmetered, token: unmetered.token!, wrkCpu: 1 },
+    { name: 'gateway unmetered', url: `http://127.0.0.1:${unmetered.port}`, server: unmetered, token: unmetered.token!, wrkCpu: 1 },
     { name: 'gateway+policy', url: `http://127.0.0.1:${plain.port}`, server: plain, token: plain.policyToken!, wrkCpu: 1 },
     { name: 'gateway+TLS', url: `https://127.0.0.1:${tls.port}`, server: tls, token: tls.token!, wrkCpu: 1 },
   ];
@@ -144,7 +144,7 @@ async function main(): Promise<void> {
   console.log('\nMetering cost (usage tap + request rows vs metering off, no TLS, 32 connections):');
   for (const w of WORKLOADS) {
     const on = at32('gateway', w.name);
-    const off = at32('gateway, no meter', w.name);
+    const off = at32('gateway unmetered', w.name);
     if (on && off) {
       console.log(`  ${w.name.padEnd(28)} throughput ${((on.result.rps / off.result.rps - 1) * 100).toFixed(1)}%, CPU ${(on.cpuUsPerRequest - off.cpuUsPerRequest).toFixed(1)} µs/request`);
     }

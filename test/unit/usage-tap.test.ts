@@ -2,17 +2,26 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { describe, it } from 'node:test';
-import { streamKind, UsageTap, type StreamKind } from '../../main/metering/usage-tap';
+import { streamKind, UsageReader, UsageStripper, type StreamKind } from '../../main/metering/usage-tap';
 import { BatchWriter } from '../../main/metering/batch-writer';
 
-/** Runs `text` through a tap in pieces of `size` bytes (1 = every byte on its own). */
+/**
+ * Shows `text` in pieces of `size` bytes (1 = every byte on its own) to a reader, or runs it
+ * through a stripper; returns what the client would get and what was counted.
+ */
 async function tap(kind: StreamKind, text: string, size: number, strip = false) {
   const bytes = Buffer.from(text);
   const pieces: Buffer[] = [];
   for (let i = 0; i < bytes.length; i += size) pieces.push(bytes.subarray(i, i + size));
-  const t = new UsageTap(kind, strip);
-  const out = await buffer(Readable.from(pieces).pipe(t));
-  return { out: out.toString(), usage: t.usage, bytesOut: t.bytesOut };
+  if (strip) {
+    const stripper = new UsageStripper();
+    const out = await buffer(Readable.from(pieces).pipe(stripper));
+    return { out: out.toString(), usage: stripper.usage, bytesOut: stripper.bytesOut, pieces: stripper.pieces };
+  }
+  const reader = new UsageReader(kind);
+  for (const piece of pieces) reader.observe(piece);
+  reader.finish();
+  return { out: Buffer.concat(pieces).toString(), usage: reader.usage, bytesOut: reader.bytesOut, pieces: reader.pieces };
 }
 
 const ndjson = [
@@ -31,6 +40,7 @@ describe('usage tap', () => {
       assert.equal(r.out, ndjson);
       assert.equal(r.bytesOut, Buffer.byteLength(ndjson));
       assert.deepEqual(r.usage, { promptTokens: 11, completionTokens: 7, error: null });
+      assert.equal(r.pieces, 1);
     });
 
     it(`keeps the usage chunk and zeroed usage fields from a client that did not ask, in ${size}-byte pieces`, async () => {
@@ -44,6 +54,7 @@ describe('usage tap', () => {
       assert.equal(r.out, expected);
       assert.equal(r.bytesOut, Buffer.byteLength(expected));
       assert.deepEqual(r.usage, { promptTokens: 9, completionTokens: 2, error: null });
+      assert.equal(r.pieces, 2);
     });
   }
 
