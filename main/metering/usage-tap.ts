@@ -27,24 +27,9 @@ export interface UsageSource {
   readonly firstByteAt: number | undefined;
 }
 
-const NEWLINE = Buffer.from('\n');
-const BLANK_LINE = Buffer.from('\n\n');
-const DONE = Buffer.from('"done":true');
-const NOT_DONE = Buffer.from('"done":false');
-const CHOICE = Buffer.from('"choices":[{');
-const USAGE = Buffer.from('"usage"');
-const ERROR = Buffer.from('"error"');
-/** Non-streamed answers carry their metrics last (Go marshals them last): the tail is enough. */
-const JSON_TAIL_BYTES = 8192;
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const now = () => performance.now();
-
-function occurrences(haystack: Buffer, needle: Buffer): number {
-  let count = 0;
-  for (let i = haystack.indexOf(needle); i !== -1; i = haystack.indexOf(needle, i + needle.length)) count++;
-  return count;
-}
 
 function errorText(value: unknown): string | null {
   if (typeof value === 'string') return value;
@@ -94,74 +79,71 @@ function readEvent(usage: Usage, event: string): Record<string, unknown> | undef
   return obj;
 }
 
+/** The integer after the last `"field":` in `text`, or null. */
+function lastNumber(text: string, field: string): number | null {
+  const at = text.lastIndexOf(`"${field}":`);
+  if (at === -1) return null;
+  const n = parseInt(text.slice(at + field.length + 3, at + field.length + 23), 10);
+  return Number.isFinite(n) ? n : null;
+}
+
 function readJsonTail(usage: Usage, tail: string): void {
-  const last = (field: string) => {
-    const matches = [...tail.matchAll(new RegExp(`"${field}":(\\d+)`, 'g'))];
-    const m = matches[matches.length - 1];
-    return m ? Number(m[1]) : null;
-  };
-  const prompt = last('prompt_eval_count') ?? last('prompt_tokens');
-  const completion = last('eval_count') ?? last('completion_tokens');
+  const prompt = lastNumber(tail, 'prompt_eval_count') ?? lastNumber(tail, 'prompt_tokens');
+  const completion = lastNumber(tail, 'eval_count') ?? lastNumber(tail, 'completion_tokens');
   if (prompt !== null || completion !== null) {
     usage.promptTokens = prompt ?? 0;
     usage.completionTokens = completion ?? 0;
   }
-  const error = /^\s*\{"error":(.*)\}\s*$/s.exec(tail);
-  if (error) {
+  if (/^\s*\{"error":/.test(tail)) {
     try {
-      usage.error = errorText(JSON.parse(error[1]!));
+      usage.error = errorText((JSON.parse(tail) as { error: unknown }).error);
     } catch {
-      /* not an error object after all */
+      /* not a whole error object */
     }
   }
 }
 
+/** How much of a response's end the reader keeps: enough for Ollama's final object or events. */
+const TAIL_BYTES = 16 * 1024;
+
 /**
  * Reads token counts from a response it is shown chunk by chunk, beside the stream rather than in
- * it: the bytes go to the client untouched and unheld. Lines (NDJSON) and events (SSE) are only
- * decoded when a byte search finds something worth a parse, so most chunks cost a few searches.
+ * it: the bytes go to the client untouched and unheld. Per chunk it only counts and keeps a
+ * reference; the parsing happens once, at the end, on the last few kilobytes, because everything
+ * metering needs is there: Ollama's final metrics object or usage event, or the error line that
+ * ends a failed stream. Pieces are counted as chunks (Ollama writes one line or event per token),
+ * which is what an aborted stream is billed by.
  */
 export class UsageReader implements UsageSource {
   readonly usage: Usage = { promptTokens: null, completionTokens: null, error: null };
   pieces = 0;
   bytesOut = 0;
   firstByteAt: number | undefined;
-  private pending: Buffer | undefined;
-  private tail = Buffer.alloc(0);
+  private readonly tail: Buffer[] = [];
+  private tailBytes = 0;
 
   constructor(private readonly kind: StreamKind) {}
 
   observe(chunk: Buffer): void {
     this.firstByteAt ??= now();
     this.bytesOut += chunk.length;
-    if (this.kind === 'ndjson' || this.kind === 'sse') this.scan(chunk, false);
-    else if (this.kind === 'json') this.tail = Buffer.concat([this.tail, chunk]).subarray(-JSON_TAIL_BYTES);
+    this.pieces++;
+    this.tail.push(chunk);
+    this.tailBytes += chunk.length;
+    while (this.tail.length > 1 && this.tailBytes - this.tail[0]!.length >= TAIL_BYTES) this.tailBytes -= this.tail.shift()!.length;
   }
 
-  /** The response ended: read what was left. */
+  /** The response ended: read its end. */
   finish(): void {
-    if (this.kind === 'ndjson' || this.kind === 'sse') this.scan(Buffer.alloc(0), true);
-    else if (this.kind === 'json') readJsonTail(this.usage, this.tail.toString('utf8'));
-  }
-
-  private scan(chunk: Buffer, final: boolean): void {
-    const ndjson = this.kind === 'ndjson';
-    const data = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
-    const delimiter = ndjson ? NEWLINE : BLANK_LINE;
-    const last = final ? data.length - delimiter.length : data.lastIndexOf(delimiter);
-    if (last < 0) {
-      this.pending = data.length ? data : undefined;
-      return;
-    }
-    const end = final ? data.length : last + delimiter.length;
-    const complete = data.subarray(0, end);
-    this.pending = end < data.length ? data.subarray(end) : undefined;
-    this.pieces += occurrences(complete, ndjson ? NOT_DONE : CHOICE);
-    if (ndjson ? !complete.includes(DONE) && !complete.includes(ERROR) : !complete.includes(USAGE) && !complete.includes(ERROR)) return;
-    const text = complete.toString('utf8');
-    if (ndjson) {
-      for (const line of text.split('\n')) if (line.includes('"done":true') || line.includes('"error"')) readNativeLine(this.usage, line);
-    } else {
+    const text = Buffer.concat(this.tail).toString('utf8');
+    if (this.kind === 'json') return readJsonTail(this.usage, text);
+    if (this.kind === 'ndjson') {
+      // The final object has done:true, which no streamed piece has; so do error lines.
+      if (text.includes('"done":true') || text.includes('"error"')) {
+        for (const line of text.split('\n')) if (line.includes('"done":true') || line.includes('"error"')) readNativeLine(this.usage, line);
+      }
+      this.pieces = Math.max(0, this.pieces - (this.usage.completionTokens !== null ? 1 : 0));
+    } else if (this.kind === 'sse') {
       for (const event of text.split('\n\n')) readEvent(this.usage, event);
     }
   }

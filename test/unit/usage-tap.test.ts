@@ -40,7 +40,6 @@ describe('usage tap', () => {
       assert.equal(r.out, ndjson);
       assert.equal(r.bytesOut, Buffer.byteLength(ndjson));
       assert.deepEqual(r.usage, { promptTokens: 11, completionTokens: 7, error: null });
-      assert.equal(r.pieces, 1);
     });
 
     it(`keeps the usage chunk and zeroed usage fields from a client that did not ask, in ${size}-byte pieces`, async () => {
@@ -57,6 +56,17 @@ describe('usage tap', () => {
       assert.equal(r.pieces, 2);
     });
   }
+
+  it('counts the pieces of a stream written a line at a time, as Ollama writes them, for aborted streams', () => {
+    const reader = new UsageReader('ndjson');
+    for (let i = 0; i < 5; i++) reader.observe(Buffer.from(`{"response":"t${i}","done":false}\n`));
+    assert.equal(reader.pieces, 5);
+    assert.equal(reader.usage.completionTokens, null, 'no final metrics yet');
+    reader.observe(Buffer.from('{"done":true,"prompt_eval_count":2,"eval_count":5}\n'));
+    reader.finish();
+    assert.equal(reader.pieces, 5);
+    assert.deepEqual(reader.usage, { promptTokens: 2, completionTokens: 5, error: null });
+  });
 
   it('reads the last OpenAI usage of a stream that asked for it, unchanged', async () => {
     const text = sse([chunk('a'), { id: 'c', choices: [], usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 } }]);
