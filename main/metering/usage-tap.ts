@@ -103,39 +103,45 @@ function readJsonTail(usage: Usage, tail: string): void {
   }
 }
 
-/** How much of a response's end the reader keeps: enough for Ollama's final object or events. */
-const TAIL_BYTES = 16 * 1024;
+/** How much of a response's end the reader keeps: Ollama's final object is well under this. */
+const TAIL_BYTES = 8192;
 
 /**
  * Reads token counts from a response it is shown chunk by chunk, beside the stream rather than in
  * it: the bytes go to the client untouched and unheld. Per chunk it only counts and keeps a
- * reference; the parsing happens once, at the end, on the last few kilobytes, because everything
- * metering needs is there: Ollama's final metrics object or usage event, or the error line that
- * ends a failed stream. Pieces are counted as chunks (Ollama writes one line or event per token),
- * which is what an aborted stream is billed by.
+ * reference; the parsing happens once, at the end, on the last few kilobytes, because
+ * everything metering needs is there: Ollama's final metrics object or usage event, or the error
+ * line that ends a failed stream. Pieces are counted as chunks (Ollama writes one line or event
+ * per token), which is what an aborted stream is billed by.
  */
 export class UsageReader implements UsageSource {
   readonly usage: Usage = { promptTokens: null, completionTokens: null, error: null };
   pieces = 0;
   bytesOut = 0;
   firstByteAt: number | undefined;
-  private readonly tail: Buffer[] = [];
+  private tail: Buffer[] = [];
+  private head = 0;
   private tailBytes = 0;
 
   constructor(private readonly kind: StreamKind) {}
 
   observe(chunk: Buffer): void {
-    this.firstByteAt ??= now();
-    this.bytesOut += chunk.length;
+    if (this.pieces === 0) this.firstByteAt = now();
     this.pieces++;
+    this.bytesOut += chunk.length;
     this.tail.push(chunk);
     this.tailBytes += chunk.length;
-    while (this.tail.length > 1 && this.tailBytes - this.tail[0]!.length >= TAIL_BYTES) this.tailBytes -= this.tail.shift()!.length;
+    // Drop from the front by moving an index (Array#shift would copy on every chunk).
+    while (this.tailBytes - this.tail[this.head]!.length >= TAIL_BYTES) this.tailBytes -= this.tail[this.head++]!.length;
+    if (this.head > 1024) {
+      this.tail = this.tail.slice(this.head);
+      this.head = 0;
+    }
   }
 
   /** The response ended: read its end. */
   finish(): void {
-    const text = Buffer.concat(this.tail).toString('utf8');
+    const text = Buffer.concat(this.tail.slice(this.head)).toString('utf8');
     if (this.kind === 'json') return readJsonTail(this.usage, text);
     if (this.kind === 'ndjson') {
       // The final object has done:true, which no streamed piece has; so do error lines.

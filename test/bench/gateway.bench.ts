@@ -7,7 +7,8 @@
  * + @fastify/http-proxy, no checks), and nginx with a static bearer check when nginx is installed
  * (apt-get install nginx-light).
  * BENCH_SECONDS sets the length of each measurement, BENCH_ROUNDS how many interleaved rounds
- * (the median is reported); BENCH_PROFILE=DIR profiles the gateways.
+ * (the median is reported), BENCH_TARGETS and BENCH_WORKLOADS (name prefixes) pick what to run;
+ * BENCH_PROFILE=DIR profiles the gateways.
  *
  * Two cores: the server under test gets CPU 0 to itself; wrk (one thread) and, behind a gateway,
  * the fake upstream share CPU 1. Bounded: BENCH_SECONDS per measurement (default 4).
@@ -115,7 +116,7 @@ async function main(): Promise<void> {
   console.log(`Gatehouse gateway benchmark: ${SECONDS} s per measurement, median of ${ROUNDS} rounds, wrk 1 thread, server under test pinned to CPU 0.`);
   const rows: Row[] = [];
   try {
-    for (const workload of WORKLOADS) {
+    for (const workload of WORKLOADS.filter((w) => !process.env.BENCH_WORKLOADS || process.env.BENCH_WORKLOADS.split(',').some((name) => w.name.startsWith(name)))) {
       fake.send({ cmd: 'set', behaviour: { chunks: workload.chunks, chunkDelayMs: 0 } });
       for (const target of targets) {
         await wrk(target.url, { ...workload.request, ...(target.token ? { token: target.token } : {}) }, 8, 1, target.wrkCpu, dir); // warm-up
