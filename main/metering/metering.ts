@@ -5,6 +5,14 @@ import { BatchWriter } from './batch-writer';
 import type { AuditEntry, RequestRecord, Retention } from './records';
 import { securityLine, type SecurityEvent } from './security-events';
 
+interface Series {
+  requests: { inc(value?: number): void };
+  tokensIn: { inc(value?: number): void };
+  tokensOut: { inc(value?: number): void };
+  duration: { observe(value: number): void };
+  ttfb: { observe(value: number): void };
+}
+
 const SECONDS_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
 /**
@@ -19,6 +27,7 @@ export class Metering {
   private readonly m;
   private pruneTimer: NodeJS.Timeout | undefined;
   private readonly securityLog: boolean;
+  private readonly series = new Map<string, Series>();
 
   constructor(
     private readonly store: Store,
@@ -82,12 +91,33 @@ export class Metering {
     this.m.inFlight.dec();
     const model = r.model ?? '';
     const token = r.tokenName ?? '';
-    this.m.requests.inc({ status: String(r.status), model, token });
-    if (r.promptTokens) this.m.tokens.inc({ direction: 'in', model, token }, r.promptTokens);
-    if (r.completionTokens) this.m.tokens.inc({ direction: 'out', model, token }, r.completionTokens);
-    this.m.duration.observe({ model }, r.durationMs / 1000);
-    if (r.ttfbMs !== null) this.m.ttfb.observe({ model }, r.ttfbMs / 1000);
+    const series = this.seriesFor(String(r.status), model, token);
+    series.requests.inc();
+    if (r.promptTokens) series.tokensIn.inc(r.promptTokens);
+    if (r.completionTokens) series.tokensOut.inc(r.completionTokens);
+    series.duration.observe(r.durationMs / 1000);
+    if (r.ttfbMs !== null) series.ttfb.observe(r.ttfbMs / 1000);
     this.requests.push(r);
+  }
+
+  /**
+   * The labelled children of one status × model × token, looked up once and kept: prom-client
+   * otherwise hashes the label object on every update. Bounded by tokens × models × statuses.
+   */
+  private seriesFor(status: string, model: string, token: string): Series {
+    const key = `${status}\u0000${model}\u0000${token}`;
+    let series = this.series.get(key);
+    if (!series) {
+      series = {
+        requests: this.m.requests.labels(status, model, token),
+        tokensIn: this.m.tokens.labels('in', model, token),
+        tokensOut: this.m.tokens.labels('out', model, token),
+        duration: this.m.duration.labels(model),
+        ttfb: this.m.ttfb.labels(model),
+      };
+      this.series.set(key, series);
+    }
+    return series;
   }
 
   security(e: SecurityEvent): void {
