@@ -88,11 +88,9 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       upstreamUp: () => upstreamAnswers(current.upstream),
     });
     const meter = metering;
-    const tls = useTls ? new TlsManager({
-          tlsDir: dataPaths(options.dataDir).tlsDir,
-          settings: current,
-          ...(options.hostNames ? { hostNames: options.hostNames } : {}),
-        }) : undefined;
+    const tls = useTls
+      ? new TlsManager({ tlsDir: dataPaths(options.dataDir).tlsDir, settings: current, ...(options.hostNames ? { hostNames: options.hostNames } : {}) })
+      : undefined;
     const material = tls ? await tls.current() : undefined;
     app = await buildGateway({
       verifier,

@@ -3,11 +3,8 @@ import type { Db } from './database';
 export type Scope = 'inference' | 'admin';
 export const SCOPES: readonly Scope[] = ['inference', 'admin'];
 
-/** A token as stored, minus its hash. All times are epoch milliseconds. */
-export interface TokenRecord {
-  id: string;
-  name: string;
-  hint: string;
+/** The policy fields a token can be created with or changed to. All times are epoch milliseconds. */
+export interface TokenPolicy {
   scope: Scope;
   allowModels: string[];
   denyModels: string[];
@@ -15,25 +12,21 @@ export interface TokenRecord {
   concurrency: number | null;
   /** May read /metrics (admin tokens may anyway). */
   metrics: boolean;
-  createdAt: number;
   expiresAt: number | null;
+}
+
+/** A token as stored, minus its hash. */
+export interface TokenRecord extends TokenPolicy {
+  id: string;
+  name: string;
+  hint: string;
+  createdAt: number;
   lastUsedAt: number | null;
   revokedAt: number | null;
 }
 
 export interface StoredToken extends TokenRecord {
   hash: string;
-}
-
-/** The policy fields a token can be created with or changed to. */
-export interface TokenPolicy {
-  scope: Scope;
-  allowModels: string[];
-  denyModels: string[];
-  rpm: number | null;
-  concurrency: number | null;
-  metrics: boolean;
-  expiresAt: number | null;
 }
 
 interface Row {

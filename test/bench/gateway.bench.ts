@@ -134,22 +134,18 @@ async function main(): Promise<void> {
   }
   print(rows);
   const at32 = (target: string, workload: string) => rows.find((r) => r.target === target && r.workload === workload && r.connections === 32);
-  console.log('\nPolicy cost (model patterns + limits vs auth alone, no TLS, 32 connections):');
-  for (const w of WORKLOADS) {
-    const auth = at32('gateway', w.name);
-    const policy = at32('gateway+policy', w.name);
-    if (auth && policy) {
-      console.log(`  ${w.name.padEnd(28)} throughput ${((policy.result.rps / auth.result.rps - 1) * 100).toFixed(1)}%, CPU ${(policy.cpuUsPerRequest - auth.cpuUsPerRequest).toFixed(1)} µs/request`);
+  /** What `target` costs over `baseline`, per workload, at 32 connections. */
+  const cost = (title: string, target: string, baseline: string) => {
+    console.log(`\n${title} (no TLS, 32 connections):`);
+    for (const w of WORKLOADS) {
+      const a = at32(target, w.name);
+      const b = at32(baseline, w.name);
+      if (!a || !b) continue;
+      console.log(`  ${w.name.padEnd(28)} throughput ${((a.result.rps / b.result.rps - 1) * 100).toFixed(1)}%, CPU ${(a.cpuUsPerRequest - b.cpuUsPerRequest).toFixed(1)} µs/request`);
     }
-  }
-  console.log('\nMetering cost (usage tap + request rows vs metering off, no TLS, 32 connections):');
-  for (const w of WORKLOADS) {
-    const on = at32('gateway', w.name);
-    const off = at32('gateway unmetered', w.name);
-    if (on && off) {
-      console.log(`  ${w.name.padEnd(28)} throughput ${((on.result.rps / off.result.rps - 1) * 100).toFixed(1)}%, CPU ${(on.cpuUsPerRequest - off.cpuUsPerRequest).toFixed(1)} µs/request`);
-    }
-  }
+  };
+  cost('Policy cost (model patterns + limits vs auth alone)', 'gateway+policy', 'gateway');
+  cost('Metering cost (usage reading + request rows vs metering off)', 'gateway', 'gateway unmetered');
   console.log('\nCPU per request at 32 connections (µs), gateway without TLS vs the references:');
   for (const w of WORKLOADS) {
     const refs = ['gateway', 'stack floor', 'naive Node', 'nginx+bearer'].map((t) => [t, at32(t, w.name)] as const).filter(([, r]) => r);
