@@ -41,8 +41,7 @@ export class MeteringRepository {
       insertRequest: db.prepare(
         `INSERT INTO requests (at, token_id, token_name, model, route, status, duration_ms, ttfb_ms, prompt_tokens,
            completion_tokens, streamed, aborted, error, ip, bytes_in, bytes_out, overhead_ms)
-         VALUES (@at, @tokenId, @tokenName, @model, @route, @status, @durationMs, @ttfbMs, @promptTokens,
-           @completionTokens, @streamed, @aborted, @error, @ip, @bytesIn, @bytesOut, @overheadMs)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       hourRow: db.prepare<[number, string, string], { requests: number; errors: number; prompt_tokens: number; completion_tokens: number; duration_hist: string; ttfb_hist: string }>(
         'SELECT requests, errors, prompt_tokens, completion_tokens, duration_hist, ttfb_hist FROM usage_hourly WHERE hour = ? AND token_id = ? AND model = ?',
@@ -74,7 +73,11 @@ export class MeteringRepository {
     this.db.transaction(() => {
       const groups = new Map<string, HourGroup>();
       for (const r of rows) {
-        this.s.insertRequest.run({ ...r, streamed: r.streamed ? 1 : 0, aborted: r.aborted ? 1 : 0 });
+        // Positional parameters: binding 17 named ones from an object costs twice as much per row.
+        this.s.insertRequest.run(
+          r.at, r.tokenId, r.tokenName, r.model, r.route, r.status, r.durationMs, r.ttfbMs, r.promptTokens,
+          r.completionTokens, r.streamed ? 1 : 0, r.aborted ? 1 : 0, r.error, r.ip, r.bytesIn, r.bytesOut, r.overheadMs,
+        );
         const hour = hourOf(r.at);
         const key = `${hour}|${r.tokenId ?? ''}|${r.model ?? ''}`;
         let g = groups.get(key);
