@@ -4,7 +4,7 @@ import type { FastifyReplyFromHooks } from '@fastify/reply-from';
 import { aclFor, LOCAL_TRUSTED_ACL } from '../auth/model-acl';
 import type { Metering } from '../metering/metering';
 import type { RequestRecord } from '../metering/records';
-import { streamKind, UsageReader, UsageStripper, type UsageSource } from '../metering/usage-tap';
+import { streamKind, UsageReader, UsageStripper, type StreamKind, type UsageSource } from '../metering/usage-tap';
 import { sendFilteredList } from './model-lists';
 
 /** OpenAI routes whose streams report usage only when asked (`stream_options.include_usage`). */
@@ -57,6 +57,7 @@ export function forward(request: FastifyRequest, reply: FastifyReply, options: F
   const injected = withUsageRequested(match.route.pattern, context.json);
   const body = injected ?? original;
   let tap: UsageSource | undefined;
+  let kind: StreamKind | undefined;
   const list = request.method === 'GET' ? match.route.list : undefined;
   const acl = context.token ? aclFor(context.token) : LOCAL_TRUSTED_ACL;
 
@@ -65,7 +66,7 @@ export function forward(request: FastifyRequest, reply: FastifyReply, options: F
     onResponse: (_req, rep, res) => {
       const out = rep as FastifyReply;
       if (list) return sendFilteredList(out, res.stream, list, acl);
-      const kind = streamKind(out.getHeader('content-type') as string | undefined);
+      kind = streamKind(out.getHeader('content-type') as string | undefined);
       if (injected && kind === 'sse') {
         const stripper = new UsageStripper();
         tap = stripper;
@@ -102,7 +103,7 @@ export function forward(request: FastifyRequest, reply: FastifyReply, options: F
       promptTokens: usage?.promptTokens ?? null,
       // A stream cut short has no final metrics: count what was generated until then.
       completionTokens: usage?.completionTokens ?? (tap && tap.pieces > 0 ? tap.pieces : null),
-      streamed: tap !== undefined && (streamKind(reply.getHeader('content-type') as string | undefined) !== 'json'),
+      streamed: kind === 'ndjson' || kind === 'sse',
       aborted,
       error: usage?.error ?? (status >= 400 ? `HTTP ${status}` : null),
       ip: context.ip,
