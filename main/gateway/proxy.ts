@@ -5,6 +5,7 @@ import { aclFor, LOCAL_TRUSTED_ACL } from '../auth/model-acl';
 import type { Settings } from '../config/settings';
 import type { Metering } from '../metering/metering';
 import type { Access } from './access';
+import { handleCors } from './cors';
 import { forward } from './forward';
 import { checkModels } from './model-check';
 import { sendProblem } from './problems';
@@ -70,7 +71,7 @@ const target = (request: FastifyRequest) => request.gatehouse.match?.path ?? '/'
  */
 export async function proxyPlugin(scope: FastifyInstance, deps: ProxyDeps): Promise<void> {
   const checkAccess = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    if (!deps.access.check(request, reply)) done();
+    if (!handleCors(request, reply) && !deps.access.check(request, reply)) done();
   };
 
   await scope.register(async (blobs) => {

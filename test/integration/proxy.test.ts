@@ -177,3 +177,36 @@ describe('when Ollama is down', async () => {
     assert.match(body.error.message, /not reachable/);
   });
 });
+
+describe('browser clients on another origin', async () => {
+  const h = await startHarness();
+  const token = h.token('browser');
+
+  it('answers a CORS preflight without a token, and nothing reaches Ollama', async () => {
+    const res = await call(`${h.url}/v1/chat/completions`, {
+      ca: h.ca,
+      method: 'OPTIONS',
+      headers: { origin: 'https://chat.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+    });
+    assert.equal(res.status, 204);
+    assert.equal(res.headers['access-control-allow-origin'], '*');
+    assert.match(String(res.headers['access-control-allow-headers']), /authorization/);
+    assert.equal(res.headers['access-control-allow-credentials'], undefined);
+    assert.equal(h.fake.requests.length, 0);
+  });
+
+  it('lets the page read answers and refusals alike, and still strips Origin before Ollama', async () => {
+    const ok = await call(`${h.url}/api/tags`, { ca: h.ca, headers: { ...bearer(token), origin: 'https://chat.example' } });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.headers['access-control-allow-origin'], '*');
+    assert.equal(h.fake.requests.at(-1)?.headers.origin, undefined);
+    const refused = await call(`${h.url}/api/tags`, { ca: h.ca, headers: { origin: 'https://chat.example' } });
+    assert.equal(refused.status, 401);
+    assert.equal(refused.headers['access-control-allow-origin'], '*');
+  });
+
+  it('still demands a token for a real OPTIONS request that is not a preflight', async () => {
+    const res = await call(`${h.url}/api/chat`, { ca: h.ca, method: 'OPTIONS', headers: { origin: 'https://chat.example' } });
+    assert.equal(res.status, 401);
+  });
+});
