@@ -1,4 +1,5 @@
 import { configCommand, CONFIG_USAGE } from './cli/config';
+import { modelsCommand, MODELS_USAGE } from './cli/models';
 import { auditCommand, usageCommand, USAGE_USAGE } from './cli/usage';
 import { tokenCommand, TOKEN_USAGE } from './cli/token';
 import { serveCommand } from './cli/serve';
@@ -18,6 +19,7 @@ Usage: gatehouse <command> [options]   (every command takes --data-dir DIR)
   tls ca | tls fingerprint          the certificate clients trust
   config [get KEY | set KEY VALUE]  settings
   usage | audit                     who used what; what changed; security events
+  models list|pull|rm               the local Ollama's models
 
 ${TOKEN_USAGE}
 
@@ -26,6 +28,8 @@ ${TLS_USAGE}
 ${CONFIG_USAGE}
 
 ${USAGE_USAGE}
+
+${MODELS_USAGE}
 
 Environment: GATEHOUSE_DATA_DIR, GATEHOUSE_HOST, GATEHOUSE_PORT, GATEHOUSE_UPSTREAM.`;
 
@@ -52,6 +56,8 @@ export async function runCli(argv: string[], io: Output): Promise<number> {
         return usageCommand(rest, io);
       case 'audit':
         return auditCommand(rest, io);
+      case 'models':
+        return await modelsCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
