@@ -59,9 +59,15 @@ export function compileAcl(allow: readonly string[], deny: readonly string[]): M
 }
 
 const compiled = new WeakMap<TokenRecord, ModelAcl>();
+/** The ACL of a request without a token (a trusted local client): local models only, no cloud. */
+const LOCAL_TRUSTED_ACL: ModelAcl = compileAcl([], []);
 
-/** The compiled ACL of a token record; records are replaced when the store changes, so this never goes stale. */
-export function aclFor(token: TokenRecord): ModelAcl {
+/**
+ * The compiled ACL of a token record (records are replaced when the store changes, so this never
+ * goes stale); without a token, that of a trusted local client.
+ */
+export function aclFor(token: TokenRecord | undefined): ModelAcl {
+  if (!token) return LOCAL_TRUSTED_ACL;
   let acl = compiled.get(token);
   if (!acl) {
     acl = compileAcl(token.allowModels, token.denyModels);
@@ -69,6 +75,3 @@ export function aclFor(token: TokenRecord): ModelAcl {
   }
   return acl;
 }
-
-/** The ACL of a request without a token (a trusted local client): local models only, no cloud. */
-export const LOCAL_TRUSTED_ACL: ModelAcl = compileAcl([], []);

@@ -1,11 +1,9 @@
-import { resolveDataDir } from '../config/paths';
 import { envOverrides, parseUpstream } from '../config/settings';
 import { UsageError } from '../errors';
 import { OllamaClient } from '../ollama/client';
 import { PullTracker, type PullProgress } from '../ollama/pull-progress';
-import { Store } from '../store/store';
 import { DATA_DIR_OPTION, parse } from './args';
-import type { Output } from './context';
+import { withStoreAsync, type Output } from './context';
 import { table, when } from './format';
 
 export const MODELS_USAGE = `Usage:
@@ -27,8 +25,7 @@ function bar(p: PullProgress): string {
 export async function modelsCommand(argv: string[], io: Output, stdoutIsTty = process.stdout.isTTY === true): Promise<number> {
   const [sub, ...rest] = argv;
   const { values, positionals } = parse(rest, { ...DATA_DIR_OPTION, json: { type: 'boolean' }, upstream: { type: 'string' } }, 1);
-  const store = Store.open(resolveDataDir(values['data-dir']));
-  try {
+  return withStoreAsync(values['data-dir'], async (store) => {
     const upstream = values.upstream ? parseUpstream(values.upstream) : { ...store.settings.load().settings, ...envOverrides() }.upstream;
     const ollama = new OllamaClient(() => upstream);
     const name = positionals[0];
@@ -89,7 +86,5 @@ export async function modelsCommand(argv: string[], io: Output, stdoutIsTty = pr
       default:
         throw new UsageError(sub ? `Unknown models command "${sub}".\n${MODELS_USAGE}` : MODELS_USAGE);
     }
-  } finally {
-    store.close();
-  }
+  });
 }

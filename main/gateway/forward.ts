@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyReplyFromHooks } from '@fastify/reply-from';
-import { aclFor, LOCAL_TRUSTED_ACL } from '../auth/model-acl';
+import { aclFor } from '../auth/model-acl';
 import type { Metering } from '../metering/metering';
 import type { RequestRecord } from '../metering/records';
 import { streamKind, UsageReader, UsageStripper, type StreamKind, type UsageSource } from '../metering/usage-tap';
@@ -30,16 +30,19 @@ function withUsageRequested(path: string, json: Record<string, unknown> | undefi
   return Buffer.from(JSON.stringify({ ...json, stream_options: merged }));
 }
 
+/** Sends the request upstream to its canonical path, with the body (as JSON) when it has one. */
+function sendToOllama(reply: FastifyReply, path: string, options: FastifyReplyFromHooks, body: Buffer | undefined) {
+  return body ? reply.from(path, { ...options, body, contentType: 'application/json' }) : reply.from(path, options);
+}
+
 /** With usage metering off: the answer goes straight through (model lists are still filtered). */
 function forwardUnmetered(request: FastifyRequest, reply: FastifyReply, options: FastifyReplyFromHooks) {
   const context = request.gatehouse;
-  const match = context.match!;
-  const list = request.method === 'GET' ? match.route.list : undefined;
+  const list = request.method === 'GET' ? context.match!.route.list : undefined;
   const replyOptions: FastifyReplyFromHooks = list
-    ? { ...options, onResponse: (_req, rep, res) => sendFilteredList(rep as FastifyReply, res.stream, list, context.token ? aclFor(context.token) : LOCAL_TRUSTED_ACL) }
+    ? { ...options, onResponse: (_req, rep, res) => sendFilteredList(rep as FastifyReply, res.stream, list, aclFor(context.token)) }
     : options;
-  const body = Buffer.isBuffer(request.body) ? request.body : undefined;
-  return body ? reply.from(match.path, { ...replyOptions, body, contentType: 'application/json' }) : reply.from(match.path, replyOptions);
+  return sendToOllama(reply, context.match!.path, replyOptions, Buffer.isBuffer(request.body) ? request.body : undefined);
 }
 
 /**
@@ -59,13 +62,12 @@ export function forward(request: FastifyRequest, reply: FastifyReply, options: F
   let tap: UsageSource | undefined;
   let kind: StreamKind | undefined;
   const list = request.method === 'GET' ? match.route.list : undefined;
-  const acl = context.token ? aclFor(context.token) : LOCAL_TRUSTED_ACL;
 
   const replyOptions: FastifyReplyFromHooks = {
     ...options,
     onResponse: (_req, rep, res) => {
       const out = rep as FastifyReply;
-      if (list) return sendFilteredList(out, res.stream, list, acl);
+      if (list) return sendFilteredList(out, res.stream, list, aclFor(context.token));
       kind = streamKind(out.getHeader('content-type') as string | undefined);
       if (injected && kind === 'sse') {
         const stripper = new UsageStripper();
@@ -118,5 +120,5 @@ export function forward(request: FastifyRequest, reply: FastifyReply, options: F
     }
   });
 
-  return body ? reply.from(match.path, { ...replyOptions, body, contentType: 'application/json' }) : reply.from(match.path, replyOptions);
+  return sendToOllama(reply, match.path, replyOptions, body);
 }

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { aclFor, LOCAL_TRUSTED_ACL } from '../auth/model-acl';
+import { aclFor } from '../auth/model-acl';
 import type { Settings } from '../config/settings';
 import type { Metering } from '../metering/metering';
 import type { Access } from './access';
@@ -92,8 +92,7 @@ export async function proxyPlugin(scope: FastifyInstance, deps: ProxyDeps): Prom
       const match = context.match;
       if (!match?.route.models) return done();
       const body = Buffer.isBuffer(request.body) ? request.body : undefined;
-      const acl = context.token ? aclFor(context.token) : LOCAL_TRUSTED_ACL;
-      const verdict = checkModels(match.route, match.params, body, acl, context.token?.name ?? 'this computer');
+      const verdict = checkModels(match.route, match.params, body, aclFor(context.token), context.token?.name ?? 'this computer');
       if (!verdict.ok) {
         if (verdict.problem.status === 403) deps.access.refuse(request, reply, 'model_denied', verdict.problem);
         else sendProblem(reply, verdict.problem);

@@ -26,21 +26,19 @@ export class Metering {
   private readonly securityEvents: BatchWriter<SecurityEvent>;
   private readonly m;
   private pruneTimer: NodeJS.Timeout | undefined;
-  private readonly securityLog: boolean;
   private readonly series = new Map<string, Series>();
 
   constructor(
     private readonly store: Store,
     private readonly log: Logger,
-    options: { flushIntervalMs?: number; maxQueue?: number; upstreamUp?: () => Promise<boolean>; securityLog?: boolean } = {},
+    options: { flushIntervalMs?: number; maxQueue?: number; upstreamUp?: () => Promise<boolean> } = {},
   ) {
     const onError = (err: unknown) => log.error('Could not write metering rows; they were dropped.', err);
     const writerOptions = { intervalMs: options.flushIntervalMs ?? 1000, maxQueue: options.maxQueue ?? 10_000, onError };
     this.requests = new BatchWriter((rows) => store.metering.insertRequests(rows), writerOptions);
     this.securityEvents = new BatchWriter((rows) => store.metering.insertSecurityEvents(rows), writerOptions);
-    this.securityLog = options.securityLog ?? true;
     const registers = [this.registry];
-    const dropped = () => this.requests.dropped + this.securityEvents.dropped;
+    const dropped = () => this.dropped;
     const upstreamUp = options.upstreamUp;
     this.m = {
       requests: new Counter({ name: 'gatehouse_requests_total', help: 'Forwarded requests by status, model and token.', labelNames: ['status', 'model', 'token'], registers }),
@@ -122,7 +120,7 @@ export class Metering {
 
   security(e: SecurityEvent): void {
     this.m.security.inc({ kind: e.kind });
-    if (this.securityLog) this.log.info(securityLine(e));
+    this.log.info(securityLine(e));
     this.securityEvents.push(e);
   }
 
