@@ -1,5 +1,6 @@
 import { configCommand, CONFIG_USAGE } from './cli/config';
 import { modelsCommand, MODELS_USAGE } from './cli/models';
+import { ollamaCommand, OLLAMA_USAGE } from './cli/ollama';
 import { auditCommand, usageCommand, USAGE_USAGE } from './cli/usage';
 import { tokenCommand, TOKEN_USAGE } from './cli/token';
 import { serveCommand } from './cli/serve';
@@ -13,6 +14,7 @@ const USAGE = `Gatehouse: a safe door to your local Ollama.
 Usage: gatehouse <command> [options]   (every command takes --data-dir DIR)
 
   serve [--host 0.0.0.0] [--port 11443] [--upstream http://127.0.0.1:11434] [--no-tls [--insecure]]
+        [--no-supervise]            (by default serve also starts Ollama and keeps it running)
   token create|list|update|revoke   manage API tokens (gatehouse token for details)
   pause | resume                    stop or allow use from other computers
   status [--json]                   what is running, and where
@@ -20,6 +22,7 @@ Usage: gatehouse <command> [options]   (every command takes --data-dir DIR)
   config [get KEY | set KEY VALUE]  settings
   usage | audit                     who used what; what changed; security events
   models list|pull|rm               the local Ollama's models
+  ollama status [--json]            is Ollama running, who runs it, is it exposed
 
 ${TOKEN_USAGE}
 
@@ -30,6 +33,8 @@ ${CONFIG_USAGE}
 ${USAGE_USAGE}
 
 ${MODELS_USAGE}
+
+${OLLAMA_USAGE}
 
 Environment: GATEHOUSE_DATA_DIR, GATEHOUSE_HOST, GATEHOUSE_PORT, GATEHOUSE_UPSTREAM.`;
 
@@ -58,6 +63,8 @@ export async function runCli(argv: string[], io: Output): Promise<number> {
         return auditCommand(rest, io);
       case 'models':
         return await modelsCommand(rest, io);
+      case 'ollama':
+        return await ollamaCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':

@@ -12,6 +12,9 @@ import { consoleLogger, type Logger } from './log';
 import type { Actor } from './metering/records';
 import { Metering } from './metering/metering';
 import type { SecuritySink } from './metering/security-events';
+import { OllamaClient } from './ollama/client';
+import { PullJobs } from './ollama/pull-jobs';
+import { OllamaSupervisor, type SupervisorOptions } from './ollama/supervisor';
 import { Store } from './store/store';
 import { lanAddresses, type HostNames } from './tls/addresses';
 import { TlsManager, type TlsMaterial } from './tls/tls-manager';
@@ -41,6 +44,8 @@ export interface CoreOptions {
   /** How often queued metering rows are written (default 1 s). */
   meteringFlushMs?: number;
   nativeBinding?: string;
+  /** Watch (and, with `manage`, start and keep running) the local Ollama. Absent: the core only proxies. */
+  ollama?: Omit<SupervisorOptions, 'upstream' | 'log'>;
 }
 
 export interface ServingInfo {
@@ -55,6 +60,11 @@ export interface Core {
   tokens: TokenService;
   verifier: TokenVerifier;
   metering: Metering;
+  /** The local Ollama's supervisor, when the core was asked to watch it. */
+  ollama: OllamaSupervisor | null;
+  /** The upstream's models, for the window and the CLI (never for proxied traffic). */
+  models: OllamaClient;
+  pulls: PullJobs;
   settings(): Readonly<Settings>;
   listen(): Promise<ServingInfo>;
   close(): Promise<void>;
@@ -114,9 +124,13 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     }));
     const gateway = app;
     const liveVerifier = verifier;
+    const models = new OllamaClient(() => current.upstream);
+    const pulls = new PullJobs(models);
+    const ollama = options.ollama ? new OllamaSupervisor({ ...options.ollama, upstream: () => current.upstream, log }) : null;
 
     const listen = async (): Promise<ServingInfo> => {
       const { host, port } = current;
+      await ollama?.start();
       try {
         await gateway.listen({ host, port });
       } catch (err) {
@@ -143,16 +157,18 @@ export async function createCore(options: CoreOptions): Promise<Core> {
         localCheck?.stop();
         const cut = setTimeout(() => gateway.server.closeAllConnections(), options.closeGraceMs ?? 10_000);
         try {
+          await pulls.close();
           await gateway.close();
         } finally {
           clearTimeout(cut);
+          await ollama?.close();
           meter.close();
           liveVerifier.close();
           store.close();
         }
       })());
 
-    return { store, tokens: new TokenService(store, { actor: options.actor ?? 'system' }), verifier, metering: meter, settings, listen, close };
+    return { store, tokens: new TokenService(store, { actor: options.actor ?? 'system' }), verifier, metering: meter, ollama, models, pulls, settings, listen, close };
   } catch (err) {
     localCheck?.stop();
     await app?.close();

@@ -1,10 +1,10 @@
-import { envOverrides, parseUpstream } from '../config/settings';
 import { UsageError } from '../errors';
 import { OllamaClient } from '../ollama/client';
 import { PullTracker, type PullProgress } from '../ollama/pull-progress';
 import { DATA_DIR_OPTION, parse } from './args';
 import { withStoreAsync, type Output } from './context';
 import { table, when } from './format';
+import { cliUpstream } from './ollama';
 
 export const MODELS_USAGE = `Usage:
   gatehouse models list [--json]      installed models, and which are loaded
@@ -26,7 +26,7 @@ export async function modelsCommand(argv: string[], io: Output, stdoutIsTty = pr
   const [sub, ...rest] = argv;
   const { values, positionals } = parse(rest, { ...DATA_DIR_OPTION, json: { type: 'boolean' }, upstream: { type: 'string' } }, 1);
   return withStoreAsync(values['data-dir'], async (store) => {
-    const upstream = values.upstream ? parseUpstream(values.upstream) : { ...store.settings.load().settings, ...envOverrides() }.upstream;
+    const upstream = cliUpstream(store, values.upstream);
     const ollama = new OllamaClient(() => upstream);
     const name = positionals[0];
     switch (sub) {

@@ -4,6 +4,8 @@ import { envOverrides, parseHost, parseSetting, parseUpstream, type Settings } f
 import { describeError } from '../errors';
 import { consoleLogger } from '../log';
 import { DATA_DIR_OPTION, parse } from './args';
+import type { OllamaStatus } from '../ollama/status';
+import type { OllamaSupervisor } from '../ollama/supervisor';
 import type { Output } from './context';
 
 /** `gatehouse serve`: runs the gateway until SIGINT/SIGTERM, then lets streams finish (10 s at most). */
@@ -15,6 +17,7 @@ export async function serveCommand(argv: string[], io: Output): Promise<number> 
     upstream: { type: 'string' },
     'no-tls': { type: 'boolean' },
     insecure: { type: 'boolean' },
+    'no-supervise': { type: 'boolean' },
   });
   const overrides: Partial<Settings> = envOverrides();
   if (values.host !== undefined) overrides.host = parseHost(values.host);
@@ -22,7 +25,14 @@ export async function serveCommand(argv: string[], io: Output): Promise<number> 
   if (values.upstream !== undefined) overrides.upstream = parseUpstream(values.upstream);
 
   const dataDir = resolveDataDir(values['data-dir']);
-  const core = await createCore({ dataDir, overrides, tls: !values['no-tls'], insecure: values.insecure === true, log: consoleLogger });
+  const core = await createCore({
+    dataDir,
+    overrides,
+    tls: !values['no-tls'],
+    insecure: values.insecure === true,
+    log: consoleLogger,
+    ollama: { manage: values['no-supervise'] !== true },
+  });
   let info;
   try {
     info = await core.listen();
@@ -41,6 +51,7 @@ export async function serveCommand(argv: string[], io: Output): Promise<number> 
   }
   io.out(`Data folder: ${dataDir}`);
   io.out(settings.paused ? 'Remote access is PAUSED: only this computer may use the gateway (gatehouse resume).' : 'Remote access is on.');
+  if (core.ollama) reportOllama(core.ollama, io);
   if (core.verifier.activeTokens === 0) io.out('No API tokens yet, so nobody can get in. Create one: gatehouse token create --name <name>');
 
   return new Promise<number>((resolve) => {
@@ -67,4 +78,16 @@ export async function serveCommand(argv: string[], io: Output): Promise<number> 
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
   });
+}
+
+/** Prints Ollama's state now and whenever it changes, with the fix when something is wrong. */
+function reportOllama(ollama: OllamaSupervisor, io: Output): void {
+  let last = '';
+  const print = (s: OllamaStatus) => {
+    const line = `Ollama: ${s.message}${s.fix ? ` ${s.fix}` : ''}${s.exposure ? `\nWARNING: ${s.exposure.message} ${s.exposure.fix}` : ''}`;
+    if (line !== last) io.out(line);
+    last = line;
+  };
+  print(ollama.status());
+  ollama.subscribe(print);
 }
