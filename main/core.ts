@@ -1,7 +1,12 @@
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
+import { AdminSessions, type SessionPolicy } from './auth/admin-sessions';
 import { TokenVerifier } from './auth/token-verifier';
+import { ControlApi } from './control/control-api';
+import type { Serving } from './control/context';
 import { TokenService } from './auth/tokens';
 import { dataPaths } from './config/paths';
 import type { Settings } from './config/settings';
@@ -16,7 +21,7 @@ import { OllamaClient } from './ollama/client';
 import { PullJobs } from './ollama/pull-jobs';
 import { OllamaSupervisor, type SupervisorOptions } from './ollama/supervisor';
 import { Store } from './store/store';
-import { lanAddresses, type HostNames } from './tls/addresses';
+import { currentHostNames, lanAddresses, type HostNames } from './tls/addresses';
 import { TlsManager, type TlsMaterial } from './tls/tls-manager';
 
 export interface CoreOptions {
@@ -46,6 +51,9 @@ export interface CoreOptions {
   nativeBinding?: string;
   /** Watch (and, with `manage`, start and keep running) the local Ollama. Absent: the core only proxies. */
   ollama?: Omit<SupervisorOptions, 'upstream' | 'log'>;
+  /** Where the built dashboard is; found beside the code when not given. */
+  rendererDir?: string | null;
+  sessionPolicy?: SessionPolicy;
 }
 
 export interface ServingInfo {
@@ -65,7 +73,11 @@ export interface Core {
   /** The upstream's models, for the window and the CLI (never for proxied traffic). */
   models: OllamaClient;
   pulls: PullJobs;
+  /** Everything the window, the dashboard and the CLI may do. */
+  control: ControlApi;
   settings(): Readonly<Settings>;
+  /** A one-time link that signs a browser on this computer into the dashboard. */
+  adminLink(): { url: string; expiresAt: number } | null;
   listen(): Promise<ServingInfo>;
   close(): Promise<void>;
 }
@@ -78,6 +90,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   let app: FastifyInstance | undefined;
   let verifier: TokenVerifier | undefined;
   let metering: Metering | undefined;
+  let control: ControlApi | undefined;
   const localCheck = options.isLocalClient ? undefined : createLocalClientCheck();
   try {
     let current = loadSettings(store, options.overrides, log);
@@ -98,20 +111,38 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       upstreamUp: () => upstreamAnswers(current.upstream),
     });
     const meter = metering;
+    const models = new OllamaClient(() => current.upstream);
+    const pulls = new PullJobs(models);
+    const ollama = options.ollama ? new OllamaSupervisor({ ...options.ollama, upstream: () => current.upstream, log }) : null;
+    let serving: (Serving & { port: number }) | null = null;
+    control = new ControlApi({ store, settings, overrides: options.overrides ?? {}, models, pulls, verifier, metering: meter, ollama, serving: () => serving });
+    const hostNames = options.hostNames ?? (() => currentHostNames());
     const tls = useTls
       ? new TlsManager({ tlsDir: dataPaths(options.dataDir).tlsDir, settings: current, ...(options.hostNames ? { hostNames: options.hostNames } : {}) })
       : undefined;
     const material = tls ? await tls.current() : undefined;
+    const security: SecuritySink = (event) => {
+      meter.security(event);
+      options.security?.(event);
+    };
+    const isLocalClient = options.isLocalClient ?? localCheck!.isLocal;
     app = await buildGateway({
       verifier,
       settings,
-      isLocalClient: options.isLocalClient ?? localCheck!.isLocal,
+      isLocalClient,
       ...(material ? { https: { key: material.key, cert: material.cert } } : {}),
       log,
       metering: meter,
-      security: (event) => {
-        meter.security(event);
-        options.security?.(event);
+      security,
+      admin: {
+        control,
+        sessions: new AdminSessions(store, AdminSessions.loadKey(options.dataDir), options.sessionPolicy),
+        isLocalClient,
+        hostNames,
+        rendererDir: options.rendererDir === undefined ? findRendererDir() : options.rendererDir,
+        tls: useTls,
+        security,
+        log,
       },
     });
 
@@ -124,9 +155,6 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     }));
     const gateway = app;
     const liveVerifier = verifier;
-    const models = new OllamaClient(() => current.upstream);
-    const pulls = new PullJobs(models);
-    const ollama = options.ollama ? new OllamaSupervisor({ ...options.ollama, upstream: () => current.upstream, log }) : null;
 
     const listen = async (): Promise<ServingInfo> => {
       const { host, port } = current;
@@ -142,12 +170,14 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       if (!useTls && options.insecure && !isLoopback(host)) {
         log.warn(`Serving PLAIN HTTP on ${host}:${actualPort}. API tokens cross the network unencrypted.`);
       }
-      return {
+      const info: ServingInfo = {
         urls: servingUrls(useTls ? 'https' : 'http', host, actualPort),
         host,
         port: actualPort,
         tls: material ? { source: material.source, leafFingerprint: material.leafFingerprint, caFingerprint: material.caFingerprint } : null,
       };
+      serving = { urls: info.urls, tls: info.tls, caPem: material?.caCert ?? null, port: actualPort };
+      return info;
     };
 
     let closed: Promise<void> | undefined;
@@ -157,6 +187,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
         localCheck?.stop();
         const cut = setTimeout(() => gateway.server.closeAllConnections(), options.closeGraceMs ?? 10_000);
         try {
+          liveControl.close();
           await pulls.close();
           await gateway.close();
         } finally {
@@ -168,10 +199,18 @@ export async function createCore(options: CoreOptions): Promise<Core> {
         }
       })());
 
-    return { store, tokens: new TokenService(store, { actor: options.actor ?? 'system' }), verifier, metering: meter, ollama, models, pulls, settings, listen, close };
+    const liveControl = control;
+    const adminLink = () => {
+      if (!serving) return null;
+      const { code, expiresAt } = AdminSessions.createLink(store, options.sessionPolicy);
+      const scheme = useTls ? 'https' : 'http';
+      return { url: `${scheme}://localhost:${serving.port}/admin/#login=${code}`, expiresAt };
+    };
+    return { store, tokens: new TokenService(store, { actor: options.actor ?? 'system' }), verifier, metering: meter, ollama, models, pulls, control, settings, adminLink, listen, close };
   } catch (err) {
     localCheck?.stop();
     await app?.close();
+    control?.close();
     metering?.close();
     verifier?.close();
     store.close();
@@ -236,4 +275,10 @@ function listenError(err: unknown, host: string, port: number): GatehouseError {
     return new GatehouseError('PORT_FORBIDDEN', `This user may not listen on port ${port}.`, 'Use a port above 1023.');
   }
   return new GatehouseError('LISTEN_FAILED', `Could not listen on ${host}:${port}: ${(err as Error).message}`);
+}
+
+/** The built dashboard: beside the bundled CLI (out/cli → out/renderer) or, from source, in out/renderer. */
+function findRendererDir(): string | null {
+  const candidates = [join(__dirname, '..', 'renderer'), join(__dirname, '..', 'out', 'renderer')];
+  return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? null;
 }

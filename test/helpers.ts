@@ -78,6 +78,8 @@ export interface CallOptions {
   ca?: string;
   /** Bind the client socket to this local address (e.g. 127.0.0.2 to look like another computer). */
   localAddress?: string;
+  /** The name the server certificate is checked against, when the Host header says something else. */
+  servername?: string;
 }
 
 /** One HTTP(S) request with the whole answer read. */
@@ -114,6 +116,7 @@ export function open(url: string, options: CallOptions, onResponse: (res: Incomi
       headers: { ...(body !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } : {}), ...options.headers },
       ...(options.ca ? { ca: options.ca } : {}),
       ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+      ...(options.servername ? { servername: options.servername } : {}),
       agent: false,
     },
     onResponse,

@@ -5,6 +5,7 @@ import type { Logger } from '../log';
 import type { Metering } from '../metering/metering';
 import type { SecuritySink } from '../metering/security-events';
 import { createAccess } from './access';
+import { adminPlugin, type AdminDeps } from './admin/admin-plugin';
 import { sendProblem } from './problems';
 import { proxyPlugin } from './proxy';
 
@@ -17,6 +18,8 @@ export interface GatewayDeps {
   log: Logger;
   security: SecuritySink;
   metering: Metering;
+  /** The dashboard and its API at /admin; absent in cores that serve no dashboard. */
+  admin?: AdminDeps;
   clock?: () => number;
 }
 
@@ -74,6 +77,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     },
   });
 
+  if (deps.admin) await app.register(adminPlugin, deps.admin);
   await app.register(proxyPlugin, { settings: deps.settings, access, metering: deps.metering });
   return app;
 }

@@ -87,7 +87,13 @@ export function forward(request: FastifyRequest, reply: FastifyReply, options: F
     },
   };
 
-  metering.requestStarted();
+  const liveId = metering.requestStarted({
+    at: context.at,
+    tokenName: context.token?.name ?? null,
+    model: context.models?.[0] ?? null,
+    route: `${request.method} ${match.route.pattern}`,
+    ip: context.ip,
+  });
   reply.raw.once('close', () => {
     const now = performance.now();
     const status = reply.statusCode;
@@ -113,7 +119,7 @@ export function forward(request: FastifyRequest, reply: FastifyReply, options: F
       bytesOut: tap ? tap.bytesOut : Number(reply.getHeader('content-length') ?? 0),
       overheadMs: forwardedAt - context.startedAt,
     };
-    metering.record(record);
+    metering.record(record, liveId);
     const action = AUDITED[match.route.pattern];
     if (action && status === 200 && !aborted && !record.error) {
       metering.audit({ at: Date.now(), actor: 'api', action, target: context.models?.join(' → ') ?? null, detail: `token ${context.token?.name ?? '(this computer)'}` });

@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Logger } from '../log';
 import type { Store } from '../store/store';
 import { BatchWriter } from './batch-writer';
-import type { AuditEntry, RequestRecord, Retention } from './records';
+import type { AuditEntry, LiveRequest, RequestRecord, Retention } from './records';
 import { securityLine, type SecurityEvent } from './security-events';
 
 interface Series {
@@ -27,6 +27,9 @@ export class Metering {
   private readonly m;
   private pruneTimer: NodeJS.Timeout | undefined;
   private readonly series = new Map<string, Series>();
+  private readonly liveRequests = new Map<number, LiveRequest>();
+  private readonly liveListeners = new Set<() => void>();
+  private nextLiveId = 1;
 
   constructor(
     private readonly store: Store,
@@ -81,12 +84,28 @@ export class Metering {
     this.pruneTimer.unref();
   }
 
-  requestStarted(): void {
+  /** Counts a request in flight and lists it for the live view; returns its id for `record`. */
+  requestStarted(request: Omit<LiveRequest, 'id'>): number {
     this.m.inFlight.inc();
+    const id = this.nextLiveId++;
+    this.liveRequests.set(id, { id, ...request });
+    this.notifyLive();
+    return id;
   }
 
-  record(r: RequestRecord): void {
+  /** What is going through the gateway right now, oldest first. */
+  live(): LiveRequest[] {
+    return [...this.liveRequests.values()];
+  }
+
+  onLive(listener: () => void): () => void {
+    this.liveListeners.add(listener);
+    return () => this.liveListeners.delete(listener);
+  }
+
+  record(r: RequestRecord, liveId?: number): void {
     this.m.inFlight.dec();
+    if (liveId !== undefined && this.liveRequests.delete(liveId)) this.notifyLive();
     const model = r.model ?? '';
     const token = r.tokenName ?? '';
     const series = this.seriesFor(String(r.status), model, token);
@@ -130,6 +149,10 @@ export class Metering {
     } catch (err) {
       this.log.error(`Could not write the audit entry ${entry.action}.`, err);
     }
+  }
+
+  private notifyLive(): void {
+    for (const listener of this.liveListeners) listener();
   }
 
   get dropped(): number {

@@ -42,3 +42,13 @@ export const DEFAULT_RETENTION: Retention = { requestDays: 30, aggregateDays: 40
 
 export const HOUR_MS = 3_600_000;
 export const hourOf = (at: number) => Math.floor(at / HOUR_MS) * HOUR_MS;
+
+/** A request on its way through the gateway right now (for the window's live view). */
+export interface LiveRequest {
+  id: number;
+  at: number;
+  tokenName: string | null;
+  model: string | null;
+  route: string;
+  ip: string;
+}

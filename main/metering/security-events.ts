@@ -6,7 +6,9 @@ export type SecurityEventKind =
   | 'scope_denied'
   | 'model_denied'
   | 'rate_limited'
-  | 'concurrency_limited';
+  | 'concurrency_limited'
+  | 'admin_auth_failed'
+  | 'admin_refused';
 
 export interface SecurityEvent {
   at: number;

@@ -13,6 +13,24 @@ export interface SecurityRow extends SecurityEvent {
 
 const DAY_MS = 86_400_000;
 
+/** One hour × token × model of usage, with its latency histograms. */
+export interface HourlyRow {
+  hour: number;
+  token_id: string;
+  token_name: string;
+  model: string;
+  requests: number;
+  errors: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  duration_p50: number | null;
+  duration_p95: number | null;
+  ttfb_p50: number | null;
+  ttfb_p95: number | null;
+  durationHist: Histogram;
+  ttfbHist: Histogram;
+}
+
 interface HourGroup {
   hour: number;
   tokenId: string;
@@ -174,12 +192,13 @@ export class MeteringRepository {
       }));
   }
 
-  hourlySince(since: number) {
+  hourlySince(since: number): HourlyRow[] {
     return this.db
-      .prepare<[number], { hour: number; token_id: string; token_name: string; model: string; requests: number; errors: number; prompt_tokens: number; completion_tokens: number; duration_p50: number | null; duration_p95: number | null; ttfb_p50: number | null; ttfb_p95: number | null }>(
+      .prepare<[number], Omit<HourlyRow, 'durationHist' | 'ttfbHist'> & { duration_hist: string; ttfb_hist: string }>(
         'SELECT * FROM usage_hourly WHERE hour >= ? ORDER BY hour, token_name, model',
       )
-      .all(hourOf(since));
+      .all(hourOf(since))
+      .map(({ duration_hist, ttfb_hist, ...row }) => ({ ...row, durationHist: JSON.parse(duration_hist) as Histogram, ttfbHist: JSON.parse(ttfb_hist) as Histogram }));
   }
 
   auditSince(since: number): AuditRow[] {

@@ -113,6 +113,29 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX security_events_at ON security_events (at);
     `,
   },
+  {
+    version: 3,
+    name: 'admin sign-in links and sessions',
+    sql: `
+      -- One-time sign-in links for the dashboard; only the SHA-256 of the code is kept.
+      CREATE TABLE admin_links (
+        hash       TEXT PRIMARY KEY,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at    INTEGER
+      ) STRICT;
+
+      CREATE TABLE admin_sessions (
+        id           TEXT PRIMARY KEY,
+        created_at   INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        expires_at   INTEGER NOT NULL,
+        revoked_at   INTEGER,
+        ip           TEXT NOT NULL,
+        user_agent   TEXT NOT NULL DEFAULT ''
+      ) STRICT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -2,6 +2,7 @@ import { dataPaths, ensurePrivateDir } from '../config/paths';
 import { parseSetting, type SettingKey, type Settings } from '../config/settings';
 import type { Actor, AuditEntry } from '../metering/records';
 import { openDatabase, type Db, type OpenOptions } from './database';
+import { AdminRepository } from './admin-repo';
 import { MeteringRepository } from './metering-repo';
 import { SettingsRepository } from './settings-repo';
 import { TokenRepository } from './tokens-repo';
@@ -17,6 +18,7 @@ export class Store {
   readonly tokens: TokenRepository;
   readonly settings: SettingsRepository;
   readonly metering: MeteringRepository;
+  readonly admin: AdminRepository;
   private readonly listeners = new Set<Listener>();
   private watchTimer: NodeJS.Timeout | undefined;
   private lastDataVersion = 0;
@@ -25,6 +27,7 @@ export class Store {
     this.tokens = new TokenRepository(db);
     this.settings = new SettingsRepository(db);
     this.metering = new MeteringRepository(db);
+    this.admin = new AdminRepository(db);
   }
 
   static open(dataDir: string, options: OpenOptions = {}): Store {

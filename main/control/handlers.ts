@@ -1,0 +1,168 @@
+import { hostname } from 'node:os';
+import QRCode from 'qrcode';
+import type { Endpoint, Overview, ParsedArgs, Results, SettingsView, TokenView } from '../../preload/contract';
+import { parseExpiry } from '../auth/duration';
+import { isWellFormedToken } from '../auth/token-format';
+import { TokenService } from '../auth/tokens';
+import { DEFAULT_SETTINGS, isSettingKey, parseSetting, type SettingKey } from '../config/settings';
+import { GatehouseError, UsageError } from '../errors';
+import type { Actor } from '../metering/records';
+import { clientSnippets, sharePayload } from '../share/snippets';
+import type { ControlContext } from './context';
+import { activityFrom, metricsFrom, startOfLocalDay } from './metrics-view';
+
+const DAY_MS = 86_400_000;
+/** Settings read once when the gateway starts: a change applies at the next start. */
+export const RESTART_KEYS: SettingKey[] = ['host', 'port', 'tlsMode', 'tlsCertFile', 'tlsKeyFile', 'bodyLimitMiB'];
+
+type Handlers = { [O in keyof Results]: (args: ParsedArgs<O>, actor: Actor) => Promise<Results[O]> | Results[O] };
+
+/** Names people recognise for each address the gateway answers on. */
+export function labelEndpoints(urls: string[]): Endpoint[] {
+  const short = hostname().toLowerCase();
+  return urls.map((url) => {
+    const host = new URL(url).hostname;
+    const label = host === 'localhost' ? 'This computer only' : host.endsWith('.local') ? `${short}.local (name on the local network)` : host.includes(':') || /^\d/.test(host) ? `Network address ${host.replace(/^\[|\]$/g, '')}` : host;
+    return { label, url };
+  });
+}
+
+/** The operations themselves, over the core's parts. Arguments arrive validated. */
+export function createHandlers(ctx: ControlContext, changed: (what: 'tokens' | 'settings' | 'models') => void): Handlers {
+  const clock = ctx.clock ?? Date.now;
+  const tokens = (actor: Actor) => new TokenService(ctx.store, { actor, clock });
+  const requireOllama = () => {
+    if (!ctx.ollama) throw new GatehouseError('NOT_SUPERVISING', 'This Gatehouse does not watch over Ollama.', 'Start it with gatehouse serve (without --no-supervise) or the tray app.');
+    return ctx.ollama;
+  };
+  const endpoints = () => labelEndpoints(ctx.serving?.()?.urls ?? []);
+
+  const settingsView = (): SettingsView => ({
+    settings: { ...ctx.settings() },
+    overridden: Object.keys(ctx.overrides),
+    restartKeys: RESTART_KEYS,
+  });
+
+  const handlers: Handlers = {
+    getOverview: (): Overview => {
+      const serving = ctx.serving?.() ?? null;
+      const today = { requests: 0, errors: 0, tokensIn: 0, tokensOut: 0 };
+      for (const row of ctx.store.metering.hourlySince(startOfLocalDay(clock()))) {
+        today.requests += row.requests;
+        today.errors += row.errors;
+        today.tokensIn += row.prompt_tokens;
+        today.tokensOut += row.completion_tokens;
+      }
+      return {
+        endpoints: endpoints(),
+        tls: serving?.tls ? { ...serving.tls, caFingerprint: serving.tls.caFingerprint ?? null } : null,
+        paused: ctx.settings().paused,
+        ollama: ctx.ollama?.status() ?? null,
+        today,
+        activeTokens: ctx.verifier?.activeTokens ?? ctx.store.tokens.all().filter((t) => t.revokedAt === null).length,
+        live: ctx.metering?.live() ?? [],
+      };
+    },
+    setPaused: ({ paused }, actor) => {
+      ctx.store.setSetting('paused', paused, actor);
+      changed('settings');
+      return { paused };
+    },
+
+    listTokens: (): TokenView[] => {
+      const usage = new Map<string, TokenView['usage']>();
+      for (const row of ctx.store.metering.hourlySince(clock() - 30 * DAY_MS)) {
+        const u = usage.get(row.token_id) ?? { requests: 0, tokensIn: 0, tokensOut: 0 };
+        u.requests += row.requests;
+        u.tokensIn += row.prompt_tokens;
+        u.tokensOut += row.completion_tokens;
+        usage.set(row.token_id, u);
+      }
+      return tokens('system').list().map((t) => ({ ...t, usage: usage.get(t.id) ?? { requests: 0, tokensIn: 0, tokensOut: 0 } }));
+    },
+    createToken: ({ expiresIn, ...input }, actor) => {
+      const created = tokens(actor).create({ ...input, expiresAt: expiresIn ? parseExpiry(expiresIn, clock()) : null });
+      changed('tokens');
+      return created;
+    },
+    revokeToken: ({ id }, actor) => {
+      const revoked = tokens(actor).revoke(id);
+      changed('tokens');
+      return revoked;
+    },
+
+    getShareInfo: () => ({
+      endpoints: endpoints().filter((e) => !e.url.includes('//localhost')),
+      caFingerprint: ctx.serving?.()?.tls?.caFingerprint ?? null,
+      tokens: tokens('system').list().filter((t) => t.revokedAt === null && (t.expiresAt === null || t.expiresAt > clock())),
+    }),
+    shareBundle: async ({ endpoint, token, model }) => {
+      if (!isWellFormedToken(token)) throw new UsageError('That is not a Gatehouse token: check that it was copied whole.');
+      const known = endpoints().map((e) => e.url);
+      if (!known.includes(endpoint)) throw new UsageError(`${endpoint} is not an address this Gatehouse serves.`, `Pick one of: ${known.join(', ')}`);
+      const ca = ctx.serving?.()?.tls?.caFingerprint ?? null;
+      const payload = sharePayload(endpoint, token, ca);
+      return {
+        payload,
+        qrDataUrl: await QRCode.toDataURL(payload, { errorCorrectionLevel: 'M', margin: 2, width: 320 }),
+        snippets: clientSnippets({ endpoint, token, model, localCa: ca !== null }),
+      };
+    },
+    getCaCertificate: () => {
+      const serving = ctx.serving?.();
+      return serving?.caPem && serving.tls?.caFingerprint ? { pem: serving.caPem, fingerprint: serving.tls.caFingerprint } : null;
+    },
+
+    listModels: async () => {
+      const [installed, running] = await Promise.all([ctx.models.tags(), ctx.models.ps()]);
+      return { installed, running, pulls: ctx.pulls.list() };
+    },
+    pullModel: ({ model }, actor) => {
+      const done = ctx.pulls.pull(model);
+      void done.then((job) => {
+        if (job.state === 'done') {
+          ctx.store.metering.audit({ at: clock(), actor, action: 'model.pulled', target: model });
+          changed('models');
+        }
+      });
+      return ctx.pulls.list().find((j) => j.model === model) ?? done;
+    },
+    cancelPull: ({ model }) => ({ cancelled: ctx.pulls.cancel(model) }),
+    deleteModel: async ({ model }, actor) => {
+      await ctx.models.delete(model);
+      ctx.store.metering.audit({ at: clock(), actor, action: 'model.deleted', target: model });
+      changed('models');
+      return { deleted: model };
+    },
+
+    getOllamaStatus: () => ctx.ollama?.status() ?? null,
+    ollamaAction: async ({ action }, actor) => {
+      const ollama = requireOllama();
+      const status = action === 'start' ? await ollama.startOllama() : action === 'stop' ? await ollama.stopOllama() : await ollama.restartOllama();
+      ctx.store.metering.audit({ at: clock(), actor, action: `ollama.${action}`, target: status.upstream });
+      return status;
+    },
+    getOllamaLogs: () => ctx.ollama?.logs() ?? [],
+
+    getMetrics: ({ days }) => metricsFrom(ctx.store.metering.hourlySince(clock() - days * DAY_MS), days, clock()),
+    listActivity: ({ kind, days }) => {
+      const since = clock() - days * DAY_MS;
+      ctx.metering?.flush();
+      return activityFrom(kind, kind === 'audit' ? ctx.store.metering.auditSince(since) : [], kind === 'security' ? ctx.store.metering.securitySince(since) : []);
+    },
+
+    getSettings: settingsView,
+    updateSettings: ({ changes }, actor) => {
+      const entries = Object.entries(changes);
+      // All or nothing: every key and value is checked before the first one is stored.
+      for (const [key, value] of entries) {
+        if (!isSettingKey(key) || key === 'paused') throw new UsageError(`"${key}" is not a setting that can be changed here.`, `Settings: ${Object.keys(DEFAULT_SETTINGS).filter((k) => k !== 'paused').join(', ')}`);
+        parseSetting(key, value);
+      }
+      for (const [key, value] of entries) ctx.store.setSetting(key as SettingKey, value, actor);
+      changed('settings');
+      return settingsView();
+    },
+  };
+  return handlers;
+}

@@ -1,0 +1,102 @@
+import type { Snippet } from '../../preload/contract';
+
+export interface SnippetInput {
+  /** `https://host:port`, no trailing slash. */
+  endpoint: string;
+  token: string;
+  model: string;
+  /** True when the client must trust Gatehouse's own CA (saved as gatehouse-ca.crt beside the code). */
+  localCa: boolean;
+}
+
+const CA_FILE = 'gatehouse-ca.crt';
+
+/**
+ * Copy-paste snippets that work unchanged for each common client: the endpoint, the token, a model
+ * the token may use, and (with the local CA) the one setting that makes the client trust it.
+ */
+export function clientSnippets({ endpoint, token, model, localCa }: SnippetInput): Snippet[] {
+  const js = JSON.stringify;
+  const nodeCa = localCa ? `NODE_EXTRA_CA_CERTS=${CA_FILE} ` : '';
+  return [
+    {
+      client: 'curl',
+      language: 'sh',
+      code: `curl ${localCa ? `--cacert ${CA_FILE} ` : ''}${endpoint}/api/chat \\
+  -H 'Authorization: Bearer ${token}' \\
+  -d '{"model": ${js(model)}, "messages": [{"role": "user", "content": "Hello!"}], "stream": false}'`,
+    },
+    {
+      client: 'ollama (JavaScript)',
+      language: 'js',
+      code: `// npm install ollama${localCa ? `\n// run with: ${nodeCa}node app.mjs` : ''}
+import { Ollama } from 'ollama';
+
+const ollama = new Ollama({ host: ${js(endpoint)}, headers: { Authorization: 'Bearer ${token}' } });
+const reply = await ollama.chat({ model: ${js(model)}, messages: [{ role: 'user', content: 'Hello!' }] });
+console.log(reply.message.content);`,
+    },
+    {
+      client: 'ollama (Python)',
+      language: 'python',
+      code: `# pip install ollama
+from ollama import Client
+
+client = Client(host=${js(endpoint)}, headers={'Authorization': 'Bearer ${token}'}${localCa ? `, verify='${CA_FILE}'` : ''})
+reply = client.chat(model=${js(model)}, messages=[{'role': 'user', 'content': 'Hello!'}])
+print(reply.message.content)`,
+    },
+    {
+      client: 'OpenAI SDK (JavaScript)',
+      language: 'js',
+      code: `// npm install openai${localCa ? `\n// run with: ${nodeCa}node app.mjs` : ''}
+import OpenAI from 'openai';
+
+const openai = new OpenAI({ baseURL: ${js(`${endpoint}/v1`)}, apiKey: '${token}' });
+const reply = await openai.chat.completions.create({ model: ${js(model)}, messages: [{ role: 'user', content: 'Hello!' }] });
+console.log(reply.choices[0].message.content);`,
+    },
+    {
+      client: 'OpenAI SDK (Python)',
+      language: 'python',
+      code: `# pip install openai
+from openai import ${localCa ? 'DefaultHttpxClient, ' : ''}OpenAI
+
+client = OpenAI(base_url=${js(`${endpoint}/v1`)}, api_key='${token}'${localCa ? `, http_client=DefaultHttpxClient(verify='${CA_FILE}')` : ''})
+reply = client.chat.completions.create(model=${js(model)}, messages=[{'role': 'user', 'content': 'Hello!'}])
+print(reply.choices[0].message.content)`,
+    },
+    {
+      client: 'Open WebUI',
+      language: 'sh',
+      code: `docker run -d -p 3000:8080 --name open-webui \\
+  -e OPENAI_API_BASE_URL=${endpoint}/v1 \\
+  -e OPENAI_API_KEY=${token} \\
+  -e ENABLE_OLLAMA_API=false \\${localCa ? `
+  -e SSL_CERT_FILE=/${CA_FILE} -v "$PWD/${CA_FILE}:/${CA_FILE}:ro" \\` : ''}
+  -v open-webui:/app/backend/data ghcr.io/open-webui/open-webui:main`,
+    },
+    {
+      client: 'Continue (config.yaml)',
+      language: 'yaml',
+      code: `models:
+  - name: ${model} on Gatehouse
+    provider: ollama
+    model: ${model}
+    apiBase: ${endpoint}
+    apiKey: ${token}${localCa ? `
+    requestOptions:
+      caBundlePath: /path/to/${CA_FILE}` : ''}`,
+    },
+  ];
+}
+
+/**
+ * What the QR code holds: the endpoint, with the token and the CA fingerprint in the fragment, which
+ * browsers and scanners never send to a server, so opening it by mistake leaks nothing to a log.
+ */
+export function sharePayload(endpoint: string, token: string, caFingerprint: string | null): string {
+  const params = new URLSearchParams({ token });
+  if (caFingerprint) params.set('ca-sha256', caFingerprint.replace(/:/g, '').toLowerCase());
+  return `${endpoint}/#${params.toString()}`;
+}

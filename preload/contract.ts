@@ -1,0 +1,202 @@
+/**
+ * The one definition of what the window (or a browser on /admin, or the CLI) may ask of the core:
+ * every operation with its argument schema and result type, and every event. main implements it,
+ * preload bridges it over IPC, the HTTP transport serves it at /admin/api/<operation>, and the
+ * renderer calls it through whichever transport it has. No Electron here, and nothing with effects.
+ */
+import { z } from 'zod';
+import type { Settings } from '../main/config/settings';
+import type { OllamaStatus } from '../main/ollama/status';
+import type { InstalledModel, RunningModel } from '../main/ollama/client';
+import type { LiveRequest } from '../main/metering/records';
+import type { PullJob } from '../main/ollama/pull-jobs';
+import type { TokenRecord } from '../main/store/tokens-repo';
+
+export type { OllamaStatus, PullJob, Settings, TokenRecord, InstalledModel, RunningModel, LiveRequest };
+
+const none = z.object({}).strict();
+const modelName = z.string().trim().min(1).max(300);
+const pattern = z.string().trim().min(1).max(200).regex(/^\S+$/, 'a model name or pattern has no spaces');
+const limit = z.number().int().min(1).max(1_000_000).nullable();
+const days = z.number().int().min(1).max(400);
+
+/** Argument schemas, by operation. Unknown keys are refused so a typo cannot pass silently. */
+export const schemas = {
+  getOverview: none,
+  setPaused: z.object({ paused: z.boolean() }).strict(),
+
+  listTokens: none,
+  createToken: z
+    .object({
+      name: z.string().trim().min(1).max(64),
+      scope: z.enum(['inference', 'admin']).default('inference'),
+      allowModels: z.array(pattern).max(100).default([]),
+      denyModels: z.array(pattern).max(100).default([]),
+      rpm: limit.default(null),
+      concurrency: limit.default(null),
+      metrics: z.boolean().default(false),
+      /** A duration such as 30d or 12h, or null for no expiry. */
+      expiresIn: z.string().trim().max(32).nullable().default(null),
+    })
+    .strict(),
+  revokeToken: z.object({ id: z.string().regex(/^tk_[0-9a-f]{12}$/, 'not a token id') }).strict(),
+
+  getShareInfo: none,
+  shareBundle: z
+    .object({
+      endpoint: z.string().url().max(300),
+      token: z.string().regex(/^gth_[0-9A-Za-z]{43,60}$/, 'not a Gatehouse token (gth_…)'),
+      /** The model the snippets use; one the token may use. */
+      model: modelName.default('llama3.2'),
+    })
+    .strict(),
+  getCaCertificate: none,
+
+  listModels: none,
+  pullModel: z.object({ model: modelName }).strict(),
+  cancelPull: z.object({ model: modelName }).strict(),
+  deleteModel: z.object({ model: modelName }).strict(),
+
+  getOllamaStatus: none,
+  ollamaAction: z.object({ action: z.enum(['start', 'stop', 'restart']) }).strict(),
+  getOllamaLogs: none,
+
+  getMetrics: z.object({ days }).strict(),
+  listActivity: z.object({ kind: z.enum(['audit', 'security']), days }).strict(),
+
+  getSettings: none,
+  updateSettings: z.object({ changes: z.record(z.string().max(64), z.union([z.string().max(4096), z.number(), z.boolean()])) }).strict(),
+} as const;
+
+export type Operation = keyof typeof schemas;
+export const OPERATIONS = Object.keys(schemas) as Operation[];
+export type Args<O extends Operation> = z.input<(typeof schemas)[O]>;
+export type ParsedArgs<O extends Operation> = z.output<(typeof schemas)[O]>;
+
+export interface Endpoint {
+  label: string;
+  url: string;
+}
+
+export interface Overview {
+  endpoints: Endpoint[];
+  tls: { source: 'local-ca' | 'custom'; caFingerprint: string | null; leafFingerprint: string } | null;
+  paused: boolean;
+  ollama: OllamaStatus | null;
+  today: { requests: number; errors: number; tokensIn: number; tokensOut: number };
+  activeTokens: number;
+  live: LiveRequest[];
+}
+
+export interface TokenView extends TokenRecord {
+  /** Requests and tokens in and out over the last 30 days. */
+  usage: { requests: number; tokensIn: number; tokensOut: number };
+}
+
+export interface Snippet {
+  client: string;
+  language: 'sh' | 'js' | 'python' | 'json' | 'yaml';
+  code: string;
+}
+
+export interface ShareBundle {
+  /** What the QR code holds: the endpoint, with the token and CA fingerprint in the fragment. */
+  payload: string;
+  qrDataUrl: string;
+  snippets: Snippet[];
+}
+
+export interface MetricsPoint {
+  /** Start of the hour (or day), epoch ms. */
+  at: number;
+  requests: number;
+  errors: number;
+  tokensIn: number;
+  tokensOut: number;
+  p50: number | null;
+  p95: number | null;
+  ttfbP50: number | null;
+}
+
+export interface MetricsBreakdown {
+  name: string;
+  requests: number;
+  errors: number;
+  tokensIn: number;
+  tokensOut: number;
+}
+
+export interface Metrics {
+  bucket: 'hour' | 'day';
+  series: MetricsPoint[];
+  byToken: MetricsBreakdown[];
+  byModel: MetricsBreakdown[];
+}
+
+export interface ActivityRow {
+  id: number;
+  at: number;
+  /** audit: the actor; security: the event kind. */
+  who: string;
+  what: string;
+  target: string | null;
+  detail: string | null;
+  ip: string | null;
+}
+
+export interface SettingsView {
+  settings: Settings;
+  /** Keys set by a flag or environment variable for this run; changes to them apply next start. */
+  overridden: string[];
+  /** Keys whose change needs a restart of the gateway (bind address, port, TLS). */
+  restartKeys: string[];
+}
+
+export interface Results {
+  getOverview: Overview;
+  setPaused: { paused: boolean };
+  listTokens: TokenView[];
+  createToken: { token: string; record: TokenRecord };
+  revokeToken: TokenRecord;
+  getShareInfo: { endpoints: Endpoint[]; caFingerprint: string | null; tokens: TokenRecord[] };
+  shareBundle: ShareBundle;
+  getCaCertificate: { pem: string; fingerprint: string } | null;
+  listModels: { installed: InstalledModel[]; running: RunningModel[]; pulls: PullJob[] };
+  pullModel: PullJob;
+  cancelPull: { cancelled: boolean };
+  deleteModel: { deleted: string };
+  getOllamaStatus: OllamaStatus | null;
+  ollamaAction: OllamaStatus;
+  getOllamaLogs: string[];
+  getMetrics: Metrics;
+  listActivity: ActivityRow[];
+  getSettings: SettingsView;
+  updateSettings: SettingsView;
+}
+
+/** What the core pushes: Ollama's state, pull progress, live requests, and "something changed". */
+export interface Events {
+  ollama: OllamaStatus;
+  pull: PullJob;
+  live: LiveRequest[];
+  /** Tokens, settings, pause or audit changed; the window refetches what it shows. */
+  changed: { what: 'tokens' | 'settings' | 'models' };
+}
+export type EventName = keyof Events;
+export const EVENT_NAMES: EventName[] = ['ollama', 'pull', 'live', 'changed'];
+
+type Call<O extends Operation> = keyof Args<O> extends never ? (args?: Args<O>) => Promise<Results[O]> : (args: Args<O>) => Promise<Results[O]>;
+
+/** The window's API: one named function per operation, and one subscription per event. */
+export type GatehouseApi = { [O in Operation]: Call<O> } & {
+  on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
+};
+
+/** The error shape both transports deliver: the code, the sentence, the fix. */
+export interface ApiErrorBody {
+  error: { code: string; message: string; fix?: string };
+}
+
+/** IPC channel of an operation (`gatehouse:getOverview`) and of an event (`gatehouse:event:pull`). */
+export const channelOf = (operation: Operation) => `gatehouse:${operation}`;
+export const eventChannelOf = (event: EventName) => `gatehouse:event:${event}`;
