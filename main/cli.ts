@@ -1,3 +1,4 @@
+import { adminCommand, ADMIN_USAGE } from './cli/admin';
 import { configCommand, CONFIG_USAGE } from './cli/config';
 import { modelsCommand, MODELS_USAGE } from './cli/models';
 import { ollamaCommand, OLLAMA_USAGE } from './cli/ollama';
@@ -14,7 +15,9 @@ const USAGE = `Gatehouse: a safe door to your local Ollama.
 Usage: gatehouse <command> [options]   (every command takes --data-dir DIR)
 
   serve [--host 0.0.0.0] [--port 11443] [--upstream http://127.0.0.1:11434] [--no-tls [--insecure]]
-        [--no-supervise]            (by default serve also starts Ollama and keeps it running)
+        [--no-supervise]            (by default serve also starts Ollama and keeps it running;
+                                     with --no-supervise it only forwards to it)
+  admin link [--port N]             a one-time sign-in link for the dashboard on this computer
   token create|list|update|revoke   manage API tokens (gatehouse token for details)
   pause | resume                    stop or allow use from other computers
   status [--json]                   what is running, and where
@@ -35,6 +38,8 @@ ${USAGE_USAGE}
 ${MODELS_USAGE}
 
 ${OLLAMA_USAGE}
+
+${ADMIN_USAGE}
 
 Environment: GATEHOUSE_DATA_DIR, GATEHOUSE_HOST, GATEHOUSE_PORT, GATEHOUSE_UPSTREAM.`;
 
@@ -63,6 +68,8 @@ export async function runCli(argv: string[], io: Output): Promise<number> {
         return auditCommand(rest, io);
       case 'models':
         return await modelsCommand(rest, io);
+      case 'admin':
+        return adminCommand(rest, io);
       case 'ollama':
         return await ollamaCommand(rest, io);
       case undefined:

@@ -185,7 +185,7 @@ export interface Events {
 export type EventName = keyof Events;
 export const EVENT_NAMES: EventName[] = ['ollama', 'pull', 'live', 'changed'];
 
-type Call<O extends Operation> = keyof Args<O> extends never ? (args?: Args<O>) => Promise<Results[O]> : (args: Args<O>) => Promise<Results[O]>;
+type Call<O extends Operation> = Record<never, never> extends Args<O> ? (args?: Args<O>) => Promise<Results[O]> : (args: Args<O>) => Promise<Results[O]>;
 
 /** The window's API: one named function per operation, and one subscription per event. */
 export type GatehouseApi = { [O in Operation]: Call<O> } & {

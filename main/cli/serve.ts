@@ -31,7 +31,8 @@ export async function serveCommand(argv: string[], io: Output): Promise<number> 
     tls: !values['no-tls'],
     insecure: values.insecure === true,
     log: consoleLogger,
-    ollama: { manage: values['no-supervise'] !== true },
+    // --no-supervise only proxies: nothing is started, watched or probed.
+    ...(values['no-supervise'] ? {} : { ollama: { manage: true } }),
   });
   let info;
   try {
@@ -52,6 +53,8 @@ export async function serveCommand(argv: string[], io: Output): Promise<number> 
   io.out(`Data folder: ${dataDir}`);
   io.out(settings.paused ? 'Remote access is PAUSED: only this computer may use the gateway (gatehouse resume).' : 'Remote access is on.');
   if (core.ollama) reportOllama(core.ollama, io);
+  const link = core.adminLink();
+  if (link) io.out(`Dashboard on this computer (one-time sign-in link, valid 15 minutes; gatehouse admin link makes another):\n  ${link.url}`);
   if (core.verifier.activeTokens === 0) io.out('No API tokens yet, so nobody can get in. Create one: gatehouse token create --name <name>');
 
   return new Promise<number>((resolve) => {

@@ -21,8 +21,9 @@ type Handlers = { [O in keyof Results]: (args: ParsedArgs<O>, actor: Actor) => P
 export function labelEndpoints(urls: string[]): Endpoint[] {
   const short = hostname().toLowerCase();
   return urls.map((url) => {
-    const host = new URL(url).hostname;
-    const label = host === 'localhost' ? 'This computer only' : host.endsWith('.local') ? `${short}.local (name on the local network)` : host.includes(':') || /^\d/.test(host) ? `Network address ${host.replace(/^\[|\]$/g, '')}` : host;
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    const loopback = host === 'localhost' || host === '::1' || host.startsWith('127.');
+    const label = loopback ? 'This computer only' : host.endsWith('.local') ? `${short}.local (name on the local network)` : host.includes(':') || /^\d/.test(host) ? `Network address ${host}` : host;
     return { label, url };
   });
 }

@@ -1,0 +1,58 @@
+const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+
+export function bytes(n: number): string {
+  let i = 0;
+  let v = n;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v >= 10 || i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
+}
+
+export function count(n: number): string {
+  return new Intl.NumberFormat().format(n);
+}
+
+/** "3 minutes ago", "in 5 days", or a date when it is far. */
+export function ago(at: number | null | undefined, now = Date.now()): string {
+  if (!at) return 'never';
+  const diff = at - now;
+  const abs = Math.abs(diff);
+  const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+  if (abs < 60_000) return diff < 0 ? 'just now' : 'in a moment';
+  if (abs < 3_600_000) return rtf.format(Math.round(diff / 60_000), 'minute');
+  if (abs < 86_400_000) return rtf.format(Math.round(diff / 3_600_000), 'hour');
+  if (abs < 30 * 86_400_000) return rtf.format(Math.round(diff / 86_400_000), 'day');
+  return new Date(at).toLocaleDateString();
+}
+
+export function dateTime(at: number): string {
+  return new Date(at).toLocaleString();
+}
+
+export function ms(v: number | null): string {
+  if (v === null) return '–';
+  return v >= 1000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`;
+}
+
+/** Rows to CSV, quoting what needs it, for the Activity export. */
+export function toCsv(header: string[], rows: Array<Array<string | number | null>>): string {
+  const cell = (v: string | number | null) => {
+    if (v === null) return '';
+    if (typeof v === 'number') return String(v);
+    // A text cell starting like a formula is defused, so a hostile token name cannot run in a spreadsheet.
+    const s = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+    return /[",\n\r']/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n');
+}
+
+export function download(name: string, text: string, type: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}

@@ -1,0 +1,47 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { prepareZXingModule, readBarcodes } from 'zxing-wasm/reader';
+
+export const SCREENSHOTS = join(__dirname, '..', '..', 'test-results', 'screenshots');
+
+/** Debian's Chromium, never a downloaded one; the flags keep it off the (closed) network. */
+export async function launchChromium(): Promise<Browser> {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--disable-dev-shm-usage', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  after(() => browser.close());
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  return browser;
+}
+
+/**
+ * A browser context that accepts Gatehouse's certificate (trusting the CA is tested with real
+ * clients elsewhere; Chromium cannot be given an extra CA without an NSS database) and collects
+ * every console error and uncaught page error.
+ */
+export async function dashboardContext(browser: Browser): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 860 }, acceptDownloads: true });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(`${page.url()}: ${m.text()}`));
+  page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
+  return { context, page, errors };
+}
+
+let zxingReady = false;
+
+/** Reads the QR code in a PNG data URL with ZXing (its wasm loaded from node_modules, not a CDN). */
+export async function decodeQr(dataUrl: string): Promise<string[]> {
+  if (!zxingReady) {
+    const wasm = readFileSync(require.resolve('zxing-wasm/reader/zxing_reader.wasm'));
+    prepareZXingModule({ overrides: { wasmBinary: wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.byteLength) }, fireImmediately: true });
+    zxingReady = true;
+  }
+  const png = Buffer.from(dataUrl.replace(/^data:image\/png;base64,/, ''), 'base64');
+  const results = await readBarcodes(new Blob([png], { type: 'image/png' }), { formats: ['QRCode'] });
+  return results.map((r) => r.text);
+}
