@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { startFakeOllama } from '../fixtures/fake-ollama';
 import { bearer, call, eventually, tempDir } from '../helpers';
-import { dashboardContext, decodeQr, launchChromium, SCREENSHOTS } from './browser';
+import { browserMissing, dashboardContext, decodeQr, launchChromium, SCREENSHOTS } from './browser';
 import { runCli, startServe } from './serve-process';
 
 const PAGES = ['overview', 'tokens', 'share', 'models', 'metrics', 'activity', 'settings'] as const;
 
-describe('the dashboard in Chromium against gatehouse serve', async () => {
+describe('the dashboard in Chromium against gatehouse serve', { skip: browserMissing() }, async () => {
   const fake = await startFakeOllama({ pullSteps: 8, pullStepDelayMs: 60 });
   after(() => fake.close());
   const dataDir = tempDir();

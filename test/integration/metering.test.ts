@@ -186,11 +186,16 @@ describe('a client that did not ask for usage', async () => {
   for (const path of ['/v1/chat/completions', '/v1/completions']) {
     it(`receives byte for byte what Ollama sends without the injection (${path})`, async () => {
       const body = path.endsWith('chat/completions') ? { model: 'llama3.2', messages: [{ role: 'user', content: 'a b' }], stream: true } : { model: 'llama3.2', prompt: 'a b', stream: true };
+      const before = h.core.store.metering.requestsSince(0).length;
       const direct = await raw(`${h.fake.url}${path}`, {}, body);
       const through = await raw(`${h.url}${path}`, bearer(token), body, h.ca);
       assert.ok(direct.length > 100);
       assert.equal(through.toString(), direct.toString());
-      h.core.metering.flush();
+      // The client may see the end of the stream a moment before the gateway records the request.
+      await eventually(() => {
+        h.core.metering.flush();
+        return h.core.store.metering.requestsSince(0).length > before;
+      }, 2000, 'the request to be recorded');
       const last = h.core.store.metering.requestsSince(0).at(-1)!;
       assert.deepEqual([last.promptTokens, last.completionTokens], [2, 6]);
       assert.equal(last.bytesOut, direct.length);
