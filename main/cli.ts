@@ -51,17 +51,17 @@ export async function runCli(argv: string[], io: Output): Promise<number> {
       case 'serve':
         return await serveCommand(rest, io);
       case 'token':
-        return tokenCommand(rest, io);
+        return await tokenCommand(rest, io);
       case 'pause':
-        return pauseCommand(rest, io, true);
+        return await pauseCommand(rest, io, true);
       case 'resume':
-        return pauseCommand(rest, io, false);
+        return await pauseCommand(rest, io, false);
       case 'status':
         return await statusCommand(rest, io);
       case 'tls':
         return await tlsCommand(rest, io);
       case 'config':
-        return configCommand(rest, io);
+        return await configCommand(rest, io);
       case 'usage':
         return usageCommand(rest, io);
       case 'audit':

@@ -19,6 +19,21 @@ const modelName = z.string().trim().min(1).max(300);
 const pattern = z.string().trim().min(1).max(200).regex(/^\S+$/, 'a model name or pattern has no spaces');
 const limit = z.number().int().min(1).max(1_000_000).nullable();
 const days = z.number().int().min(1).max(400);
+/** A token's id (tk_…) or its name. */
+// eslint-disable-next-line no-control-regex
+const tokenRef = z.string().trim().min(1).max(64).regex(/^[^\u0000-\u001f\u007f]+$/, 'not a token id or name');
+
+/** A token's policy fields. Limits: a number, null for none, absent for the default of Settings. */
+const policy = {
+  scope: z.enum(['inference', 'admin']).optional(),
+  allowModels: z.array(pattern).max(100).optional(),
+  denyModels: z.array(pattern).max(100).optional(),
+  rpm: limit.optional(),
+  concurrency: limit.optional(),
+  metrics: z.boolean().optional(),
+  /** A duration such as 30d or 12h, or a date such as 2027-01-31; null for no expiry. */
+  expiresIn: z.string().trim().max(32).nullable().optional(),
+};
 
 /** Argument schemas, by operation. Unknown keys are refused so a typo cannot pass silently. */
 export const schemas = {
@@ -29,17 +44,16 @@ export const schemas = {
   createToken: z
     .object({
       name: z.string().trim().min(1).max(64),
-      scope: z.enum(['inference', 'admin']).default('inference'),
-      allowModels: z.array(pattern).max(100).default([]),
-      denyModels: z.array(pattern).max(100).default([]),
-      rpm: limit.default(null),
-      concurrency: limit.default(null),
-      metrics: z.boolean().default(false),
-      /** A duration such as 30d or 12h, or null for no expiry. */
-      expiresIn: z.string().trim().max(32).nullable().default(null),
+      ...policy,
+      scope: policy.scope.default('inference'),
+      allowModels: policy.allowModels.default([]),
+      denyModels: policy.denyModels.default([]),
+      metrics: policy.metrics.default(false),
     })
     .strict(),
-  revokeToken: z.object({ id: z.string().regex(/^tk_[0-9a-f]{12}$/, 'not a token id') }).strict(),
+  /** Changes only the fields given; `expiresIn: null` removes the expiry, `rpm: null` the limit. */
+  updateToken: z.object({ token: tokenRef, changes: z.object(policy).strict() }).strict(),
+  revokeToken: z.object({ token: tokenRef }).strict(),
 
   getShareInfo: none,
   shareBundle: z
@@ -157,6 +171,7 @@ export interface Results {
   setPaused: { paused: boolean };
   listTokens: TokenView[];
   createToken: { token: string; record: TokenRecord };
+  updateToken: TokenRecord;
   revokeToken: TokenRecord;
   getShareInfo: { endpoints: Endpoint[]; caFingerprint: string | null; tokens: TokenRecord[] };
   shareBundle: ShareBundle;

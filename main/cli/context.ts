@@ -1,4 +1,9 @@
+import type { Args, EventName, Events, Operation, Results } from '../../preload/contract';
 import { resolveDataDir } from '../config/paths';
+import { envOverrides, type Settings } from '../config/settings';
+import { ControlApi } from '../control/control-api';
+import { OllamaClient } from '../ollama/client';
+import { PullJobs } from '../ollama/pull-jobs';
 import { Store } from '../store/store';
 
 /** Opens the store for one command and always closes it, so the CLI never holds the database. */
@@ -25,4 +30,38 @@ export async function withStoreAsync<T>(dataDirFlag: string | undefined, fn: (st
 export interface Output {
   out: (text: string) => void;
   err: (text: string) => void;
+}
+
+/**
+ * The ControlApi over the store, for the CLI's state-changing commands: the same validation,
+ * audit and effects as the window and the dashboard, attributed to `cli`.
+ */
+export async function withControl<T>(
+  dataDirFlag: string | undefined,
+  fn: (control: CliControl, store: Store) => Promise<T>,
+  flags: Partial<Settings> = {},
+): Promise<T> {
+  return withStoreAsync(dataDirFlag, async (store) => {
+    const overrides = { ...envOverrides(), ...flags };
+    const settings = () => ({ ...store.settings.load().settings, ...overrides });
+    const models = new OllamaClient(() => settings().upstream);
+    const pulls = new PullJobs(models);
+    const control = new ControlApi({ store, settings, overrides, models, pulls });
+    try {
+      const cli: CliControl = {
+        call: <O extends Operation>(operation: O, args: Args<O>) => control.call(operation, args, 'cli') as Promise<Results[O]>,
+        on: (event, listener) => control.on(event, listener),
+      };
+      return await fn(cli, store);
+    } finally {
+      await pulls.close();
+      control.close();
+    }
+  });
+}
+
+/** The ControlApi as the CLI uses it: typed calls, always as the `cli` actor. */
+export interface CliControl {
+  call<O extends Operation>(operation: O, args: Args<O>): Promise<Results[O]>;
+  on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
 }

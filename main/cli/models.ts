@@ -1,8 +1,10 @@
-import { UsageError } from '../errors';
+import type { Settings } from '../config/settings';
+import { GatehouseError, UsageError } from '../errors';
 import { OllamaClient } from '../ollama/client';
-import { PullTracker, type PullProgress } from '../ollama/pull-progress';
+import type { PullJob } from '../ollama/pull-jobs';
+import type { PullProgress } from '../ollama/pull-progress';
 import { DATA_DIR_OPTION, parse } from './args';
-import { withStoreAsync, type Output } from './context';
+import { withControl, withStoreAsync, type Output } from './context';
 import { table, when } from './format';
 import { cliUpstream } from './ollama';
 
@@ -46,40 +48,11 @@ export async function modelsCommand(argv: string[], io: Output, stdoutIsTty = pr
       }
       case 'pull': {
         if (!name) throw new UsageError('Say which model: gatehouse models pull llama3.2');
-        const tracker = new PullTracker();
-        const abort = new AbortController();
-        const cancel = () => abort.abort();
-        process.once('SIGINT', cancel);
-        let lastLine = '';
-        try {
-          await ollama.pull(name, (status) => {
-            const progress = tracker.update(status);
-            if (stdoutIsTty) {
-              process.stdout.write(`\r${bar(progress)}\u001b[K`);
-            } else if (progress.status !== lastLine || progress.done) {
-              // Plain lines for logs and pipes: one per stage, not one per byte count.
-              lastLine = progress.status;
-              io.out(`${progress.percent.toFixed(1)}% ${progress.status}`);
-            }
-          }, abort.signal);
-        } catch (err) {
-          if (abort.signal.aborted) {
-            io.err(`${stdoutIsTty ? '\n' : ''}Pull of ${name} cancelled. Ollama keeps what it downloaded and resumes next time.`);
-            return 1;
-          }
-          throw err;
-        } finally {
-          process.removeListener('SIGINT', cancel);
-        }
-        if (stdoutIsTty) process.stdout.write('\n');
-        store.metering.audit({ at: Date.now(), actor: 'cli', action: 'model.pulled', target: name });
-        io.out(`Pulled ${name}.`);
-        return 0;
+        return pullWithProgress(values['data-dir'], name, io, stdoutIsTty, { upstream });
       }
       case 'rm': {
         if (!name) throw new UsageError('Say which model: gatehouse models rm llama3.2');
-        await ollama.delete(name);
-        store.metering.audit({ at: Date.now(), actor: 'cli', action: 'model.deleted', target: name });
+        await withControl(values['data-dir'], (control) => control.call('deleteModel', { model: name }), { upstream });
         io.out(`Deleted ${name}.`);
         return 0;
       }
@@ -87,4 +60,41 @@ export async function modelsCommand(argv: string[], io: Output, stdoutIsTty = pr
         throw new UsageError(sub ? `Unknown models command "${sub}".\n${MODELS_USAGE}` : MODELS_USAGE);
     }
   });
+}
+
+/** A pull through the ControlApi (audited as the CLI's), drawn as a bar on a terminal, as lines otherwise. */
+async function pullWithProgress(dataDir: string | undefined, model: string, io: Output, stdoutIsTty: boolean, flags: Partial<Settings>): Promise<number> {
+  return withControl(dataDir, async (control) => {
+    let lastLine = '';
+    const finished = new Promise<PullJob>((resolve) => {
+      control.on('pull', (job) => {
+        const p = job.progress;
+        if (job.state !== 'pulling') return resolve(job);
+        if (stdoutIsTty) {
+          process.stdout.write(`\r${bar(p)}\u001b[K`);
+        } else if (p.status !== lastLine) {
+          // Plain lines for logs and pipes: one per stage, not one per byte count.
+          lastLine = p.status;
+          io.out(`${p.percent.toFixed(1)}% ${p.status}`);
+        }
+      });
+    });
+    const cancel = () => void control.call('cancelPull', { model });
+    process.once('SIGINT', cancel);
+    try {
+      await control.call('pullModel', { model });
+      const job = await finished;
+      if (stdoutIsTty) process.stdout.write('\n');
+      if (job.state === 'cancelled') {
+        io.err(`Pull of ${model} cancelled. Ollama keeps what it downloaded and resumes next time.`);
+        return 1;
+      }
+      if (job.state === 'failed') throw new GatehouseError('PULL_FAILED', job.error ?? `Ollama could not pull ${model}.`);
+      if (!stdoutIsTty) io.out(`100.0% ${job.progress.status}`);
+      io.out(`Pulled ${model}.`);
+      return 0;
+    } finally {
+      process.removeListener('SIGINT', cancel);
+    }
+  }, flags);
 }

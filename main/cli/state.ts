@@ -6,12 +6,12 @@ import { dataPaths } from '../config/paths';
 import { fingerprint } from '../tls/certificates';
 import { readIfExists } from '../tls/files';
 import { DATA_DIR_OPTION, parse } from './args';
-import { withStore, type Output } from './context';
+import { withControl, withStore, type Output } from './context';
 import { tokenStatus } from './format';
 
-export function pauseCommand(argv: string[], io: Output, paused: boolean): number {
+export async function pauseCommand(argv: string[], io: Output, paused: boolean): Promise<number> {
   const { values } = parse(argv, DATA_DIR_OPTION);
-  withStore(values['data-dir'], (store) => store.setSetting('paused', paused, 'cli'));
+  await withControl(values['data-dir'], (control) => control.call('setPaused', { paused }));
   io.out(
     paused
       ? 'Remote access paused: other computers now get "remote access is paused". This computer still works.'

@@ -1,9 +1,8 @@
-import { parseExpiry } from '../auth/duration';
+import type { Args } from '../../preload/contract';
 import { TokenService, validateScope } from '../auth/tokens';
 import { UsageError } from '../errors';
-import type { TokenPolicy } from '../store/tokens-repo';
 import { DATA_DIR_OPTION, intFlag, listFlag, parse } from './args';
-import { withStore, type Output } from './context';
+import { withControl, withStore, type Output } from './context';
 import { tokenJson, tokenRows } from './format';
 
 const POLICY_OPTIONS = {
@@ -28,9 +27,11 @@ export const TOKEN_USAGE = `Usage:
 
 type PolicyFlags = ReturnType<typeof parse<typeof POLICY_OPTIONS>>['values'];
 
+type PolicyChanges = Args<'updateToken'>['changes'];
+
 /** Only the flags that were given, so an update leaves everything else as it was. */
-function policyFromFlags(values: PolicyFlags): Partial<TokenPolicy> {
-  const policy: Partial<TokenPolicy> = {};
+function policyFromFlags(values: PolicyFlags): PolicyChanges {
+  const policy: PolicyChanges = {};
   if (values.scope !== undefined) policy.scope = validateScope(values.scope);
   if (values.models !== undefined) policy.allowModels = listFlag(values.models) ?? [];
   if (values.deny !== undefined) policy.denyModels = listFlag(values.deny) ?? [];
@@ -38,21 +39,21 @@ function policyFromFlags(values: PolicyFlags): Partial<TokenPolicy> {
   if (values.concurrency !== undefined) {
     policy.concurrency = values.concurrency === 'none' ? null : (intFlag(values.concurrency, 'concurrency') ?? null);
   }
-  if (values.expires !== undefined) policy.expiresAt = values.expires === 'never' ? null : parseExpiry(values.expires);
+  if (values.expires !== undefined) policy.expiresIn = values.expires === 'never' ? null : values.expires;
   if (values.metrics) policy.metrics = true;
   if (values['no-metrics']) policy.metrics = false;
   return policy;
 }
 
-export function tokenCommand(argv: string[], io: Output): number {
+/** `gatehouse token …`: changes go through the ControlApi, as the window's do. */
+export async function tokenCommand(argv: string[], io: Output): Promise<number> {
   const [sub, ...rest] = argv;
   switch (sub) {
     case 'create': {
       const { values } = parse(rest, { ...POLICY_OPTIONS, name: { type: 'string' }, json: { type: 'boolean' } });
       if (!values.name) throw new UsageError('A token needs a name: gatehouse token create --name alice-laptop');
-      const created = withStore(values['data-dir'], (store) =>
-        new TokenService(store, { actor: 'cli' }).create({ name: values.name as string, ...policyFromFlags(values) }),
-      );
+      const name = values.name;
+      const created = await withControl(values['data-dir'], (control) => control.call('createToken', { name, ...policyFromFlags(values) }));
       const { record, token } = created;
       if (values.json) {
         const expiresAt = record.expiresAt === null ? null : new Date(record.expiresAt).toISOString();
@@ -75,14 +76,16 @@ export function tokenCommand(argv: string[], io: Output): number {
       if (!positionals[0]) throw new UsageError('Say which token: gatehouse token update <id|name> --rpm 60');
       const changes = policyFromFlags(values);
       if (Object.keys(changes).length === 0) throw new UsageError('Nothing to change. ' + TOKEN_USAGE);
-      const updated = withStore(values['data-dir'], (store) => new TokenService(store, { actor: 'cli' }).update(positionals[0] as string, changes));
+      const token = positionals[0];
+      const updated = await withControl(values['data-dir'], (control) => control.call('updateToken', { token, changes }));
       io.out(`Updated token "${updated.name}" (${updated.id}).`);
       return 0;
     }
     case 'revoke': {
       const { values, positionals } = parse(rest, DATA_DIR_OPTION, 1);
       if (!positionals[0]) throw new UsageError('Say which token: gatehouse token revoke <id|name>');
-      const revoked = withStore(values['data-dir'], (store) => new TokenService(store, { actor: 'cli' }).revoke(positionals[0] as string));
+      const token = positionals[0];
+      const revoked = await withControl(values['data-dir'], (control) => control.call('revokeToken', { token }));
       io.out(`Revoked token "${revoked.name}" (${revoked.id}). A running Gatehouse refuses it within a second.`);
       return 0;
     }

@@ -39,7 +39,16 @@ export class ControlApi {
   constructor(ctx: ControlContext) {
     this.handlers = createHandlers(ctx, (what) => this.emit('changed', { what }));
     if (ctx.ollama) this.unhook.push(ctx.ollama.subscribe((s) => this.emit('ollama', s)));
-    this.unhook.push(ctx.pulls.subscribe((job) => this.emit('pull', job)));
+    this.unhook.push(
+      ctx.pulls.subscribe((job) => {
+        // Written before anyone hears "done", so a CLI that exits on it never loses the audit row.
+        if (job.state === 'done' && job.requestedBy) {
+          ctx.store.metering.audit({ at: Date.now(), actor: job.requestedBy as Actor, action: 'model.pulled', target: job.model });
+        }
+        this.emit('pull', job);
+        if (job.state === 'done') this.emit('changed', { what: 'models' });
+      }),
+    );
     const metering = ctx.metering;
     if (metering) {
       // A burst of requests becomes one update every 200 ms, not one per request.

@@ -82,12 +82,18 @@ export function createHandlers(ctx: ControlContext, changed: (what: 'tokens' | '
       return tokens('system').list().map((t) => ({ ...t, usage: usage.get(t.id) ?? { requests: 0, tokensIn: 0, tokensOut: 0 } }));
     },
     createToken: ({ expiresIn, ...input }, actor) => {
-      const created = tokens(actor).create({ ...input, expiresAt: expiresIn ? parseExpiry(expiresIn, clock()) : null });
+      const created = tokens(actor).create({ ...input, ...(expiresIn ? { expiresAt: parseExpiry(expiresIn, clock()) } : {}) });
       changed('tokens');
       return created;
     },
-    revokeToken: ({ id }, actor) => {
-      const revoked = tokens(actor).revoke(id);
+    updateToken: ({ token, changes: { expiresIn, ...changes } }, actor) => {
+      const expiry = expiresIn === undefined ? {} : { expiresAt: expiresIn === null || expiresIn === 'never' ? null : parseExpiry(expiresIn, clock()) };
+      const updated = tokens(actor).update(token, { ...changes, ...expiry });
+      changed('tokens');
+      return updated;
+    },
+    revokeToken: ({ token }, actor) => {
+      const revoked = tokens(actor).revoke(token);
       changed('tokens');
       return revoked;
     },
@@ -119,14 +125,9 @@ export function createHandlers(ctx: ControlContext, changed: (what: 'tokens' | '
       return { installed, running, pulls: ctx.pulls.list() };
     },
     pullModel: ({ model }, actor) => {
-      const done = ctx.pulls.pull(model);
-      void done.then((job) => {
-        if (job.state === 'done') {
-          ctx.store.metering.audit({ at: clock(), actor, action: 'model.pulled', target: model });
-          changed('models');
-        }
-      });
-      return ctx.pulls.list().find((j) => j.model === model) ?? done;
+      // Audited by the ControlApi when it finishes (see control-api.ts), so every way of pulling is.
+      const done = ctx.pulls.pull(model, actor);
+      return ctx.pulls.list().find((j) => j.model === model && j.state === 'pulling') ?? done;
     },
     cancelPull: ({ model }) => ({ cancelled: ctx.pulls.cancel(model) }),
     deleteModel: async ({ model }, actor) => {

@@ -14,6 +14,8 @@ export interface PullJob {
   error: string | null;
   startedAt: number;
   endedAt: number | null;
+  /** Who started the download (for the audit log); later joiners share it. */
+  requestedBy: string | null;
 }
 
 type Listener = (job: PullJob) => void;
@@ -35,14 +37,14 @@ export class PullJobs {
   ) {}
 
   /** Starts (or joins) the pull of `model`; resolves with the finished job, whatever its outcome. */
-  pull(model: string): Promise<PullJob> {
+  pull(model: string, requestedBy: string | null = null): Promise<PullJob> {
     const name = canonicalModelName(model);
     if (!name.ok) throw new UsageError(name.message);
     const running = this.jobs.get(name.canonical);
     if (running?.job.state === 'pulling') return running.done;
 
     const abort = new AbortController();
-    const job: PullJob = { model, state: 'pulling', progress: IDLE, error: null, startedAt: this.clock(), endedAt: null };
+    const job: PullJob = { model, state: 'pulling', progress: IDLE, error: null, startedAt: this.clock(), endedAt: null, requestedBy };
     const tracker = new PullTracker(this.clock);
     const update = (patch: Partial<PullJob>) => {
       Object.assign(job, patch);

@@ -36,18 +36,6 @@ export function ms(v: number | null): string {
   return v >= 1000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`;
 }
 
-/** Rows to CSV, quoting what needs it, for the Activity export. */
-export function toCsv(header: string[], rows: Array<Array<string | number | null>>): string {
-  const cell = (v: string | number | null) => {
-    if (v === null) return '';
-    if (typeof v === 'number') return String(v);
-    // A text cell starting like a formula is defused, so a hostile token name cannot run in a spreadsheet.
-    const s = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
-    return /[",\n\r']/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  return [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n');
-}
-
 export function download(name: string, text: string, type: string): void {
   const url = URL.createObjectURL(new Blob([text], { type }));
   const a = document.createElement('a');

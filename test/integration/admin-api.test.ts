@@ -109,7 +109,10 @@ describe('dashboard API sign-in and sessions', async () => {
       ['createToken', { name: 'x', allowModels: ['has space'] }, 400, /allowModels/],
       ['createToken', { name: 'x', expiresIn: 'yesterday' }, 400, /expiry/],
       ['createToken', [], 400, /Invalid arguments/],
-      ['revokeToken', { id: "tk_' OR 1=1 --" }, 400, /token id/],
+      ['revokeToken', { token: "tk_' OR 1=1 --" }, 404, /No token has the id or name/],
+      ['revokeToken', { token: 'a\u0000b' }, 400, /token id or name/],
+      ['revokeToken', { id: 'tk_000000000000' }, 400, /Unrecognized key|id/],
+      ['updateToken', { token: 'nobody', changes: { scope: 'root' } }, 400, /scope/],
       ['setPaused', { paused: 'yes' }, 400, /paused/],
       ['updateSettings', { changes: { port: 70000 } }, 400, /port/i],
       ['updateSettings', { changes: { paused: true } }, 400, /not a setting/],
@@ -144,7 +147,7 @@ describe('dashboard API sign-in and sessions', async () => {
     assert.equal(record.rpm, 30);
     assert.ok(record.expiresAt > Date.now() + 29 * 86_400_000);
     await eventually(() => events.join('').includes('"what":"tokens"'), 2000, 'a tokens change event');
-    const revoked = await api('revokeToken', { id: record.id });
+    const revoked = await api('revokeToken', { token: record.id });
     assert.equal(revoked.status, 200);
     assert.ok(revoked.json<{ revokedAt: number }>().revokedAt > 0);
     stream.destroy();

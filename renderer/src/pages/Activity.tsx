@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { api } from '../api';
-import { dateTime, download, toCsv } from '../format';
+import { toCsv } from '../csv';
+import { dateTime, download } from '../format';
 import { useEvent, useLoad } from '../hooks';
 import { Card, Empty, ErrorNote, Loading } from '../ui';
 

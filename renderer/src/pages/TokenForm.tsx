@@ -14,7 +14,8 @@ const EXPIRIES = [
 ] as const;
 
 const patterns = (text: string) => text.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
-const limitOf = (text: string) => (text.trim() === '' ? null : Number(text));
+// Empty: the default for new tokens from Settings.
+const limitOf = (text: string) => (text.trim() === '' ? undefined : Number(text));
 
 /** The create-a-token form; hands the created token (with its secret) to `onCreated`. */
 export function TokenForm({ onCreated, submitLabel = 'Create token', defaultName = '' }: {
@@ -95,11 +96,11 @@ export function TokenForm({ onCreated, submitLabel = 'Create token', defaultName
       <div className="row">
         <label>
           Requests per minute
-          <input type="number" min={1} value={rpm} onChange={(e) => setRpm(e.target.value)} placeholder="no limit" />
+          <input type="number" min={1} value={rpm} onChange={(e) => setRpm(e.target.value)} placeholder="default" />
         </label>
         <label>
           At the same time
-          <input type="number" min={1} value={concurrency} onChange={(e) => setConcurrency(e.target.value)} placeholder="no limit" />
+          <input type="number" min={1} value={concurrency} onChange={(e) => setConcurrency(e.target.value)} placeholder="default" />
         </label>
         <label>
           Expires

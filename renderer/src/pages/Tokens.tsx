@@ -30,7 +30,7 @@ export function Tokens() {
   const [created, setCreated] = useState<Results['createToken']>();
   const [revoking, setRevoking] = useState<TokenView>();
   const [showRevoked, setShowRevoked] = useState(false);
-  const revoke = useAction((id: string) => api.revokeToken({ id }).then(tokens.reload));
+  const revoke = useAction((id: string) => api.revokeToken({ token: id }).then(tokens.reload));
 
   const list = (tokens.data ?? []).filter((t) => showRevoked || !t.revokedAt);
   return (
