@@ -22,6 +22,7 @@ import { PullJobs } from './ollama/pull-jobs';
 import { OllamaSupervisor, type SupervisorOptions } from './ollama/supervisor';
 import { Store } from './store/store';
 import { currentHostNames, lanAddresses, type HostNames } from './tls/addresses';
+import type { SecretVault } from './tls/files';
 import { TlsManager, type TlsMaterial } from './tls/tls-manager';
 
 export interface CoreOptions {
@@ -54,6 +55,8 @@ export interface CoreOptions {
   /** Where the built dashboard is; found beside the code when not given. */
   rendererDir?: string | null;
   sessionPolicy?: SessionPolicy;
+  /** Seals private keys at rest with the OS keystore (the tray app); without it they are 0600 files. */
+  vault?: SecretVault;
 }
 
 export interface ServingInfo {
@@ -115,10 +118,10 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     const pulls = new PullJobs(models);
     const ollama = options.ollama ? new OllamaSupervisor({ ...options.ollama, upstream: () => current.upstream, log }) : null;
     let serving: (Serving & { port: number }) | null = null;
-    control = new ControlApi({ store, settings, overrides: options.overrides ?? {}, models, pulls, verifier, metering: meter, ollama, serving: () => serving });
+    control = new ControlApi({ store, settings, overrides: options.overrides ?? {}, models, pulls, verifier, metering: meter, ollama, serving: () => serving, ...(options.vault ? { vaultDescription: options.vault.describe } : {}) });
     const hostNames = options.hostNames ?? (() => currentHostNames());
     const tls = useTls
-      ? new TlsManager({ tlsDir: dataPaths(options.dataDir).tlsDir, settings: current, ...(options.hostNames ? { hostNames: options.hostNames } : {}) })
+      ? new TlsManager({ tlsDir: dataPaths(options.dataDir).tlsDir, settings: current, ...(options.hostNames ? { hostNames: options.hostNames } : {}), ...(options.vault ? { vault: options.vault } : {}) })
       : undefined;
     const material = tls ? await tls.current() : undefined;
     const security: SecuritySink = (event) => {
@@ -136,7 +139,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       security,
       admin: {
         control,
-        sessions: new AdminSessions(store, AdminSessions.loadKey(options.dataDir), options.sessionPolicy),
+        sessions: new AdminSessions(store, AdminSessions.loadKey(options.dataDir, options.vault), options.sessionPolicy),
         isLocalClient,
         hostNames,
         rendererDir: options.rendererDir === undefined ? findRendererDir() : options.rendererDir,

@@ -5,6 +5,7 @@
  * renderer calls it through whichever transport it has. No Electron here, and nothing with effects.
  */
 import { z } from 'zod';
+import type { EventName } from './channels';
 import type { Settings } from '../main/config/settings';
 import type { OllamaStatus } from '../main/ollama/status';
 import type { InstalledModel, RunningModel } from '../main/ollama/client';
@@ -164,6 +165,8 @@ export interface SettingsView {
   overridden: string[];
   /** Keys whose change needs a restart of the gateway (bind address, port, TLS). */
   restartKeys: string[];
+  /** How private keys are kept at rest: sealed by the OS keystore, or as owner-only files. */
+  secretStorage: { encrypted: boolean; detail: string };
 }
 
 export interface Results {
@@ -190,15 +193,14 @@ export interface Results {
 }
 
 /** What the core pushes: Ollama's state, pull progress, live requests, and "something changed". */
-export interface Events {
+export interface Events extends Record<EventName, unknown> {
   ollama: OllamaStatus;
   pull: PullJob;
   live: LiveRequest[];
   /** Tokens, settings, pause or audit changed; the window refetches what it shows. */
   changed: { what: 'tokens' | 'settings' | 'models' };
 }
-export type EventName = keyof Events;
-export const EVENT_NAMES: EventName[] = ['ollama', 'pull', 'live', 'changed'];
+export { EVENT_NAMES, channelOf, eventChannelOf, type EventName } from './channels';
 
 type Call<O extends Operation> = Record<never, never> extends Args<O> ? (args?: Args<O>) => Promise<Results[O]> : (args: Args<O>) => Promise<Results[O]>;
 
@@ -212,6 +214,13 @@ export interface ApiErrorBody {
   error: { code: string; message: string; fix?: string };
 }
 
-/** IPC channel of an operation (`gatehouse:getOverview`) and of an event (`gatehouse:event:pull`). */
-export const channelOf = (operation: Operation) => `gatehouse:${operation}`;
-export const eventChannelOf = (event: EventName) => `gatehouse:event:${event}`;
+/**
+ * What an IPC call answers. Electron keeps only the message of an error thrown across IPC, so
+ * main never throws: it answers with the outcome, and the renderer turns a failure back into an error.
+ */
+export type Outcome<T> = { ok: true; result: T } | ({ ok: false } & ApiErrorBody);
+
+/** `window.gatehouse` as the preload exposes it: one function per operation, plus `on`. */
+export type GatehouseBridge = { [O in Operation]: (args?: Args<O>) => Promise<Outcome<Results[O]>> } & {
+  on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
+};

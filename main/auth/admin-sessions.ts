@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { GatehouseError } from '../errors';
 import type { Store } from '../store/store';
-import { readIfExists, writeFileAtomic } from '../tls/files';
+import { readSecret, writeSecret, type SecretVault } from '../tls/files';
 
 export interface SessionPolicy {
   /** A session nobody used for this long ends. */
@@ -54,12 +54,12 @@ export class AdminSessions {
   ) {}
 
   /** The signing key, made on first use and kept in the data folder (0600). */
-  static loadKey(dataDir: string): Uint8Array {
+  static loadKey(dataDir: string, vault?: SecretVault): Uint8Array {
     const file = join(dataDir, 'admin-session.key');
-    const existing = readIfExists(file)?.trim();
+    const existing = readSecret(file, vault)?.trim();
     if (existing && /^[0-9a-f]{64}$/.test(existing)) return Buffer.from(existing, 'hex');
     const key = randomBytes(32);
-    writeFileAtomic(file, key.toString('hex'), 0o600);
+    writeSecret(file, key.toString('hex'), vault);
     return key;
   }
 

@@ -27,5 +27,7 @@ export interface ControlContext {
   metering?: Metering;
   ollama?: OllamaSupervisor | null;
   serving?: () => Serving | null;
+  /** Where private keys are sealed (the tray app's OS keystore); absent: owner-only files. */
+  vaultDescription?: string;
   clock?: () => number;
 }

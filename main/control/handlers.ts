@@ -42,6 +42,9 @@ export function createHandlers(ctx: ControlContext, changed: (what: 'tokens' | '
     settings: { ...ctx.settings() },
     overridden: Object.keys(ctx.overrides),
     restartKeys: RESTART_KEYS,
+    secretStorage: ctx.vaultDescription
+      ? { encrypted: true, detail: `Private keys (certificate authority, sessions) are encrypted with ${ctx.vaultDescription}.` }
+      : { encrypted: false, detail: 'Private keys (certificate authority, sessions) are files only your user can read (0600), not encrypted by an OS keystore.' },
   });
 
   const handlers: Handlers = {

@@ -6,7 +6,7 @@ import type { Settings } from '../config/settings';
 import { GatehouseError } from '../errors';
 import { currentHostNames, type HostNames } from './addresses';
 import { createCa, fingerprint, issuedBy, issueLeaf, leafCovers, type CertificatePair } from './certificates';
-import { readIfExists, writeFileAtomic } from './files';
+import { readIfExists, readSecret, writeFileAtomic, writeSecret, type SecretVault } from './files';
 
 export interface TlsMaterial extends CertificatePair {
   source: 'local-ca' | 'custom';
@@ -23,6 +23,8 @@ export interface TlsManagerOptions {
   settings: Pick<Settings, 'tlsMode' | 'tlsCertFile' | 'tlsKeyFile'>;
   hostNames?: () => HostNames;
   clock?: () => number;
+  /** Seals the private keys at rest (the tray app's OS keystore). */
+  vault?: SecretVault;
 }
 
 /**
@@ -57,10 +59,10 @@ export class TlsManager {
     ensurePrivateDir(this.options.tlsDir);
     const { caCert, caKey } = this.paths;
     const cert = readIfExists(caCert);
-    const key = readIfExists(caKey);
+    const key = readSecret(caKey, this.options.vault);
     if (cert && key) return { cert, key };
     const ca = await createCa(`Gatehouse local CA (${hostname()})`, this.clock());
-    writeFileAtomic(caKey, ca.key, 0o600);
+    writeSecret(caKey, ca.key, this.options.vault);
     writeFileAtomic(caCert, ca.cert, 0o644);
     return ca;
   }
@@ -89,10 +91,10 @@ export class TlsManager {
     const { leafCert, leafKey } = this.paths;
     const names = this.hostNames();
     let cert = readIfExists(leafCert);
-    let key = readIfExists(leafKey);
+    let key = readSecret(leafKey, this.options.vault);
     if (!cert || !key || !leafCovers(cert, names, this.clock(), RENEW_MARGIN_MS) || !issuedBy(cert, ca.cert)) {
       ({ cert, key } = await issueLeaf(ca, names, this.clock()));
-      writeFileAtomic(leafKey, key, 0o600);
+      writeSecret(leafKey, key, this.options.vault);
       writeFileAtomic(leafCert, cert, 0o644);
     }
     return {

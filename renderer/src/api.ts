@@ -1,9 +1,9 @@
-import { OPERATIONS, type ApiErrorBody, type EventName, type Events, type GatehouseApi, type Operation } from '../../preload/contract';
+import { OPERATIONS, type ApiErrorBody, type EventName, type Events, type GatehouseApi, type GatehouseBridge, type Operation } from '../../preload/contract';
 
 declare global {
   interface Window {
     /** Set by the Electron preload; absent in a browser on /admin. */
-    gatehouse?: GatehouseApi;
+    gatehouse?: GatehouseBridge;
   }
 }
 
@@ -71,8 +71,24 @@ function httpApi(): GatehouseApi {
   return { ...calls, on } as GatehouseApi;
 }
 
+/** The desktop app's IPC bridge as the same API: failures (sent as outcomes) become ApiErrors again. */
+function ipcApi(bridge: GatehouseBridge): GatehouseApi {
+  const calls = Object.fromEntries(
+    OPERATIONS.map((op: Operation) => [
+      op,
+      async (args?: never) => {
+        const outcome = await bridge[op](args);
+        if (outcome.ok) return outcome.result;
+        throw new ApiError(outcome.error.code, outcome.error.message, outcome.error.fix);
+      },
+    ]),
+  );
+  const on = <E extends EventName>(event: E, listener: (payload: Events[E]) => void) => bridge.on(event, listener);
+  return { ...calls, on } as GatehouseApi;
+}
+
 /** IPC inside the desktop app, HTTPS in a browser: the pages never know which. */
-export const api: GatehouseApi = window.gatehouse ?? httpApi();
+export const api: GatehouseApi = window.gatehouse ? ipcApi(window.gatehouse) : httpApi();
 export const inDesktopApp = window.gatehouse !== undefined;
 
 export const session = {

@@ -65,7 +65,7 @@ export function Settings() {
   useEffect(() => setDraft({}), [view.data]);
 
   if (!view.data) return view.error ? <ErrorNote error={view.error} onRetry={view.reload} /> : <Loading what="settings" />;
-  const { settings, overridden, restartKeys } = view.data;
+  const { settings, overridden, restartKeys, secretStorage } = view.data;
   const value = (key: keyof SettingsData) => (key in draft ? draft[key] : settings[key]);
   const changedKeys = Object.keys(draft).filter((k) => draft[k as keyof SettingsData] !== settings[k as keyof SettingsData]);
 
@@ -122,6 +122,7 @@ export function Settings() {
         </Card>
       ))}
       <Card title="Desktop">
+        <p className={secretStorage.encrypted ? 'muted' : undefined}>{secretStorage.detail}</p>
         <p className="muted">{inDesktopApp ? 'Start at login is in the tray menu.' : 'Start at login is a setting of the Gatehouse desktop app (tray menu); on a server, run gatehouse serve as a service.'}</p>
       </Card>
       <div className="row end actions">
