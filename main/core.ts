@@ -3,7 +3,9 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
-import { AdminSessions, type SessionPolicy } from './auth/admin-sessions';
+import { AdminAccount } from './auth/admin-account';
+import { Invites } from './share/invites';
+import { AdminSessions, DEFAULT_SESSION_POLICY, type SessionPolicy } from './auth/admin-sessions';
 import { TokenVerifier } from './auth/token-verifier';
 import { ControlApi } from './control/control-api';
 import type { Serving } from './control/context';
@@ -129,6 +131,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       options.security?.(event);
     };
     const isLocalClient = options.isLocalClient ?? localCheck!.isLocal;
+    const rendererDir = () => (options.rendererDir === undefined ? findRendererDir() : options.rendererDir);
     app = await buildGateway({
       verifier,
       settings,
@@ -139,13 +142,27 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       security,
       admin: {
         control,
-        sessions: new AdminSessions(store, AdminSessions.loadKey(options.dataDir, options.vault), options.sessionPolicy),
+        sessions: new AdminSessions(store, AdminSessions.loadKey(options.dataDir, options.vault), () =>
+          options.sessionPolicy ?? { ...DEFAULT_SESSION_POLICY, idleMs: current.adminIdleMinutes * 60_000, absoluteMs: current.adminSessionHours * 3_600_000 },
+        ),
+        account: new AdminAccount(store),
+        settings,
         isLocalClient,
         hostNames,
-        rendererDir: options.rendererDir === undefined ? findRendererDir() : options.rendererDir,
+        rendererDir: rendererDir(),
         tls: useTls,
         security,
         log,
+      },
+      invites: {
+        invites: new Invites(store),
+        settings,
+        isLocalClient,
+        hostNames,
+        rendererDir: rendererDir(),
+        ca: () => (serving?.caPem && serving.tls?.caFingerprint ? { pem: serving.caPem, fingerprint: serving.tls.caFingerprint } : null),
+        tls: useTls,
+        security,
       },
     });
 

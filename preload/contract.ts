@@ -11,9 +11,12 @@ import type { OllamaStatus } from '../main/ollama/status';
 import type { InstalledModel, RunningModel } from '../main/ollama/client';
 import type { LiveRequest } from '../main/metering/records';
 import type { PullJob } from '../main/ollama/pull-jobs';
+import type { AdminStatus, Enrollment } from '../main/auth/admin-account';
+import type { InviteView } from '../main/share/invites';
+import type { AdminSession } from '../main/store/admin-repo';
 import type { TokenRecord } from '../main/store/tokens-repo';
 
-export type { OllamaStatus, PullJob, Settings, TokenRecord, InstalledModel, RunningModel, LiveRequest };
+export type { OllamaStatus, PullJob, Settings, TokenRecord, InstalledModel, RunningModel, LiveRequest, InviteView, AdminStatus, Enrollment, AdminSession };
 
 const none = z.object({}).strict();
 const modelName = z.string().trim().min(1).max(300);
@@ -78,6 +81,29 @@ export const schemas = {
 
   getMetrics: z.object({ days }).strict(),
   listActivity: z.object({ kind: z.enum(['audit', 'security']), days }).strict(),
+
+  createInvite: z
+    .object({
+      name: z.string().trim().min(1).max(64),
+      /** How long the link works: 24h by default. */
+      expiresIn: z.string().trim().max(32).optional(),
+      /** The address the teammate will use (one of the Share page's). */
+      endpoint: z.string().url().max(300),
+      policy: z.object({ ...policy, name: z.never().optional() }).strict().default({}),
+    })
+    .strict(),
+  listInvites: none,
+  revokeInvite: z.object({ id: z.string().regex(/^inv_[0-9a-f]{12}$/, 'not an invite id') }).strict(),
+
+  getAdminStatus: none,
+  /** Remote sign-in, step one: the password (null keeps the current one: a TOTP reset). */
+  beginRemoteAdmin: z.object({ password: z.string().max(256).nullable() }).strict(),
+  confirmRemoteAdmin: z.object({ code: z.string().trim().regex(/^\d{6}$/, 'the 6-digit code from the authenticator app') }).strict(),
+  disableRemoteAdmin: none,
+  changeAdminPassword: z.object({ current: z.string().max(256), next: z.string().max(256) }).strict(),
+  renewRecoveryCodes: none,
+  listAdminSessions: none,
+  revokeAdminSessions: z.object({ id: z.string().regex(/^as_[0-9a-f]{24}$/).optional() }).strict(),
 
   getSettings: none,
   updateSettings: z.object({ changes: z.record(z.string().max(64), z.union([z.string().max(4096), z.number(), z.boolean()])) }).strict(),
@@ -188,6 +214,17 @@ export interface Results {
   getOllamaLogs: string[];
   getMetrics: Metrics;
   listActivity: ActivityRow[];
+  createInvite: { invite: InviteView; url: string; qrDataUrl: string };
+  listInvites: InviteView[];
+  revokeInvite: InviteView;
+  getAdminStatus: AdminStatus & { allowList: string };
+  beginRemoteAdmin: Enrollment;
+  confirmRemoteAdmin: { recoveryCodes: string[] };
+  disableRemoteAdmin: AdminStatus;
+  changeAdminPassword: { changed: true };
+  renewRecoveryCodes: { recoveryCodes: string[] };
+  listAdminSessions: AdminSession[];
+  revokeAdminSessions: { revoked: number };
   getSettings: SettingsView;
   updateSettings: SettingsView;
 }

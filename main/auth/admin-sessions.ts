@@ -49,9 +49,14 @@ export class AdminSessions {
   constructor(
     private readonly store: Store,
     private readonly key: Uint8Array,
-    private readonly policy: SessionPolicy = DEFAULT_SESSION_POLICY,
+    /** Read on every use, so a change of the session settings applies to the next request. */
+    private readonly policyOf: () => SessionPolicy = () => DEFAULT_SESSION_POLICY,
     private readonly clock: () => number = Date.now,
   ) {}
+
+  private get policy(): SessionPolicy {
+    return this.policyOf();
+  }
 
   /** The signing key, made on first use and kept in the data folder (0600). */
   static loadKey(dataDir: string, vault?: SecretVault): Uint8Array {
@@ -75,17 +80,23 @@ export class AdminSessions {
   }
 
   /** Exchanges a sign-in code for a session. A code works once, and only before it expires. */
-  async redeem(code: unknown, client: { ip: string; userAgent: string }): Promise<SignedIn & { cookie: string }> {
+  redeem(code: unknown, client: { ip: string; userAgent: string }): Promise<SignedIn & { cookie: string }> {
     const now = this.clock();
     if (typeof code !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(code) || !this.store.admin.useLink(sha256(code), now)) {
       throw new GatehouseError('LINK_INVALID', 'This sign-in link was already used, has expired, or is not one of ours.', 'Get a new one with: gatehouse admin link');
     }
+    return this.open(client, 'window', 'one-time link');
+  }
+
+  /** A session after a remote sign-in (password + second factor, checked by the caller). */
+  open(client: { ip: string; userAgent: string }, actor: 'window' | 'remote-admin', how: string): Promise<SignedIn & { cookie: string }> {
+    const now = this.clock();
     const id = `as_${randomBytes(12).toString('hex')}`;
     const csrf = randomBytes(24).toString('base64url');
-    this.store.audited({ at: now, actor: 'window', action: 'admin.signed_in', target: id, detail: `from ${client.ip}` }, () =>
+    this.store.audited({ at: now, actor, action: 'admin.signed_in', target: id, detail: `from ${client.ip} with ${how}` }, () =>
       this.store.admin.insertSession({ id, createdAt: now, lastSeenAt: now, expiresAt: now + this.policy.absoluteMs, ip: client.ip, userAgent: client.userAgent.slice(0, 300) }),
     );
-    return { sessionId: id, csrf, cookie: await this.sign(id, csrf, now) };
+    return this.sign(id, csrf, now).then((cookie) => ({ sessionId: id, csrf, cookie }));
   }
 
   /** Checks a session cookie: signature, expiry, and that the session is still open and not idle. */

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { UsageError } from '../errors';
+import { formatCidrList, parseCidrList } from './cidr';
 
 /** Everything a user can change, with safe defaults. Stored in SQLite, one row a key. */
 export interface Settings {
@@ -30,6 +31,13 @@ export interface Settings {
   retentionRequestDays: number;
   retentionAggregateDays: number;
   retentionSecurityDays: number;
+  /** Dashboard sign-in from other computers (password + TOTP). Turned on only by enrolling. */
+  remoteAdmin: boolean;
+  /** Addresses (CIDR ranges, comma-separated) that may even try to sign in remotely. */
+  adminAllowList: string;
+  /** Dashboard sessions end after this long unused, and after this long in all. */
+  adminIdleMinutes: number;
+  adminSessionHours: number;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
@@ -51,6 +59,10 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   retentionRequestDays: 30,
   retentionAggregateDays: 400,
   retentionSecurityDays: 90,
+  remoteAdmin: false,
+  adminAllowList: '127.0.0.0/8, ::1/128, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7, fe80::/10',
+  adminIdleMinutes: 30,
+  adminSessionHours: 12,
 });
 
 export type SettingKey = keyof Settings;
@@ -127,6 +139,10 @@ const PARSERS: { [K in SettingKey]: Parser<Settings[K]> } = {
   retentionRequestDays: intIn('retentionRequestDays', 1, 3650),
   retentionAggregateDays: intIn('retentionAggregateDays', 1, 3650),
   retentionSecurityDays: intIn('retentionSecurityDays', 1, 3650),
+  remoteAdmin: bool('remoteAdmin'),
+  adminAllowList: (v) => formatCidrList(parseCidrList(v)),
+  adminIdleMinutes: intIn('adminIdleMinutes', 1, 24 * 60),
+  adminSessionHours: intIn('adminSessionHours', 1, 24 * 30),
 };
 
 export function isSettingKey(key: string): key is SettingKey {

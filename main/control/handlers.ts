@@ -1,12 +1,14 @@
 import { hostname } from 'node:os';
 import QRCode from 'qrcode';
 import type { Endpoint, Overview, ParsedArgs, Results, SettingsView, TokenView } from '../../preload/contract';
+import { AdminAccount } from '../auth/admin-account';
 import { parseExpiry } from '../auth/duration';
 import { isWellFormedToken } from '../auth/token-format';
 import { TokenService } from '../auth/tokens';
 import { DEFAULT_SETTINGS, isSettingKey, parseSetting, type SettingKey } from '../config/settings';
 import { GatehouseError, UsageError } from '../errors';
 import type { Actor } from '../metering/records';
+import { Invites } from '../share/invites';
 import { clientSnippets, sharePayload } from '../share/snippets';
 import type { ControlContext } from './context';
 import { activityFrom, metricsFrom, startOfLocalDay } from './metrics-view';
@@ -37,6 +39,10 @@ export function createHandlers(ctx: ControlContext, changed: (what: 'tokens' | '
     return ctx.ollama;
   };
   const endpoints = () => labelEndpoints(ctx.serving?.()?.urls ?? []);
+  const account = new AdminAccount(ctx.store, clock);
+  const invites = new Invites(ctx.store, clock);
+  const localOnly = (what: string) =>
+    new GatehouseError('LOCAL_ONLY', `For safety, you can only ${what} on the Gatehouse computer itself.`, 'Use the tray app, the dashboard on that computer, or the gatehouse CLI there.');
 
   const settingsView = (): SettingsView => ({
     settings: { ...ctx.settings() },
@@ -156,12 +162,51 @@ export function createHandlers(ctx: ControlContext, changed: (what: 'tokens' | '
       return activityFrom(kind, kind === 'audit' ? ctx.store.metering.auditSince(since) : [], kind === 'security' ? ctx.store.metering.securitySince(since) : []);
     },
 
+    createInvite: ({ name, expiresIn, endpoint, policy }, actor) => {
+      const known = endpoints().map((e) => e.url);
+      if (!known.includes(endpoint)) throw new UsageError(`${endpoint} is not an address this Gatehouse serves.`, `Pick one of: ${known.join(', ')}`);
+      return invites.create({ name, expiresIn, policy }, endpoint, actor);
+    },
+    listInvites: () => invites.list(),
+    revokeInvite: ({ id }, actor) => invites.revoke(id, actor),
+
+    getAdminStatus: () => ({ ...account.status(), allowList: ctx.settings().adminAllowList }),
+    beginRemoteAdmin: ({ password }, actor) => {
+      // A new authenticator replaces the old one: only where a lost phone cannot be the attacker.
+      if (actor === 'remote-admin') throw localOnly('reset the authenticator');
+      if (account.status().enabled && password !== null) throw new UsageError('Remote sign-in is already on.', 'Change the password, or reset the authenticator, instead.');
+      return account.beginEnrollment(password);
+    },
+    confirmRemoteAdmin: ({ code }, actor) => {
+      if (actor === 'remote-admin') throw localOnly('reset the authenticator');
+      return account.confirmEnrollment(code, actor).finally(() => changed('settings'));
+    },
+    disableRemoteAdmin: (_args, actor) => {
+      account.disable(actor);
+      changed('settings');
+      return account.status();
+    },
+    changeAdminPassword: async ({ current, next }, actor) => {
+      await account.changePassword(current, next, actor);
+      return { changed: true as const };
+    },
+    renewRecoveryCodes: (_args, actor) => {
+      if (actor === 'remote-admin') throw localOnly('renew the recovery codes');
+      return { recoveryCodes: account.renewRecoveryCodes(actor) };
+    },
+    listAdminSessions: () => ctx.store.admin.activeSessions(clock()),
+    revokeAdminSessions: ({ id }, actor) => {
+      const now = clock();
+      const revoked = ctx.store.audited({ actor, action: 'admin.sessions_revoked', target: id ?? 'all' }, () => (id ? Number(ctx.store.admin.revoke(id, now)) : ctx.store.admin.revokeAll(now)));
+      return { revoked };
+    },
+
     getSettings: settingsView,
     updateSettings: ({ changes }, actor) => {
       const entries = Object.entries(changes);
       // All or nothing: every key and value is checked before the first one is stored.
       for (const [key, value] of entries) {
-        if (!isSettingKey(key) || key === 'paused') throw new UsageError(`"${key}" is not a setting that can be changed here.`, `Settings: ${Object.keys(DEFAULT_SETTINGS).filter((k) => k !== 'paused').join(', ')}`);
+        if (!isSettingKey(key) || key === 'paused' || key === 'remoteAdmin') throw new UsageError(`"${key}" is not a setting that can be changed here.`, `Settings: ${Object.keys(DEFAULT_SETTINGS).filter((k) => k !== 'paused' && k !== 'remoteAdmin').join(', ')}`);
         parseSetting(key, value);
       }
       for (const [key, value] of entries) ctx.store.setSetting(key as SettingKey, value, actor);

@@ -6,6 +6,7 @@ import type { Metering } from '../metering/metering';
 import type { SecuritySink } from '../metering/security-events';
 import { createAccess } from './access';
 import { adminPlugin, type AdminDeps } from './admin/admin-plugin';
+import { invitePlugin, type InviteDeps } from './invite-plugin';
 import { sendProblem } from './problems';
 import { proxyPlugin } from './proxy';
 
@@ -20,6 +21,8 @@ export interface GatewayDeps {
   metering: Metering;
   /** The dashboard and its API at /admin; absent in cores that serve no dashboard. */
   admin?: AdminDeps;
+  /** Invite pages at /invite; absent in cores without them. */
+  invites?: InviteDeps;
   clock?: () => number;
 }
 
@@ -78,6 +81,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   });
 
   if (deps.admin) await app.register(adminPlugin, deps.admin);
+  if (deps.invites) await app.register(invitePlugin, deps.invites);
   await app.register(proxyPlugin, { settings: deps.settings, access, metering: deps.metering });
   return app;
 }

@@ -8,7 +8,8 @@ export type SecurityEventKind =
   | 'rate_limited'
   | 'concurrency_limited'
   | 'admin_auth_failed'
-  | 'admin_refused';
+  | 'admin_refused'
+  | 'invite_failed';
 
 export interface SecurityEvent {
   at: number;

@@ -136,6 +136,39 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 4,
+    name: 'remote admin sign-in and invites',
+    sql: `
+      -- The one administrator: a scrypt password hash and a TOTP secret. pending_totp holds a secret
+      -- shown during enrolment until a code proves the authenticator has it.
+      CREATE TABLE admin_account (
+        id              INTEGER PRIMARY KEY CHECK (id = 1),
+        password_hash   TEXT,
+        totp_secret     TEXT,
+        pending_totp    TEXT,
+        last_totp_step  INTEGER NOT NULL DEFAULT 0,
+        updated_at      INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE recovery_codes (
+        hash    TEXT PRIMARY KEY,
+        used_at INTEGER
+      ) STRICT;
+
+      CREATE TABLE invites (
+        id                TEXT PRIMARY KEY,
+        secret_hash       TEXT NOT NULL,
+        name              TEXT NOT NULL,
+        policy            TEXT NOT NULL,
+        created_at        INTEGER NOT NULL,
+        expires_at        INTEGER NOT NULL,
+        redeemed_at       INTEGER,
+        redeemed_token_id TEXT,
+        revoked_at        INTEGER
+      ) STRICT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -2,7 +2,9 @@ import { dataPaths, ensurePrivateDir } from '../config/paths';
 import { parseSetting, type SettingKey, type Settings } from '../config/settings';
 import type { Actor, AuditEntry } from '../metering/records';
 import { openDatabase, type Db, type OpenOptions } from './database';
+import { AdminAccountRepository } from './admin-account-repo';
 import { AdminRepository } from './admin-repo';
+import { InvitesRepository } from './invites-repo';
 import { MeteringRepository } from './metering-repo';
 import { SettingsRepository } from './settings-repo';
 import { TokenRepository } from './tokens-repo';
@@ -19,6 +21,8 @@ export class Store {
   readonly settings: SettingsRepository;
   readonly metering: MeteringRepository;
   readonly admin: AdminRepository;
+  readonly adminAccount: AdminAccountRepository;
+  readonly invites: InvitesRepository;
   private readonly listeners = new Set<Listener>();
   private watchTimer: NodeJS.Timeout | undefined;
   private lastDataVersion = 0;
@@ -28,6 +32,8 @@ export class Store {
     this.settings = new SettingsRepository(db);
     this.metering = new MeteringRepository(db);
     this.admin = new AdminRepository(db);
+    this.adminAccount = new AdminAccountRepository(db);
+    this.invites = new InvitesRepository(db);
   }
 
   static open(dataDir: string, options: OpenOptions = {}): Store {

@@ -5,7 +5,11 @@ import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EVENT_NAMES } from '../../../preload/contract';
+import type { AdminAccount } from '../../auth/admin-account';
+import { AdminLockout } from '../../auth/admin-lockout';
 import type { AdminSessions, SignedIn } from '../../auth/admin-sessions';
+import { inCidrList, parseCidrList, type Cidr } from '../../config/cidr';
+import type { Settings } from '../../config/settings';
 import { errorBody, type ControlApi } from '../../control/control-api';
 import { GatehouseError } from '../../errors';
 import type { Logger } from '../../log';
@@ -17,6 +21,8 @@ import { isOwnHost, isSameOrigin, statusOf } from './guard';
 export interface AdminDeps {
   control: ControlApi;
   sessions: AdminSessions;
+  account: AdminAccount;
+  settings: () => Readonly<Settings>;
   isLocalClient: (ip: string) => boolean;
   hostNames: () => HostNames;
   /** The built dashboard (index.html and assets); null when it was not built. */
@@ -34,6 +40,8 @@ declare module 'fastify' {
 }
 
 const CSRF_HEADER = 'x-gatehouse-csrf';
+/** API routes reachable without a session: signing in, and asking how to. */
+const OPEN_ROUTES = new Set(['POST /admin/api/session', 'POST /admin/api/login', 'GET /admin/api/login-info']);
 
 /**
  * The dashboard at /admin/ and its API at /admin/api/<operation>, over the same ControlApi as the
@@ -68,6 +76,21 @@ export async function adminPlugin(app: FastifyInstance, deps: AdminDeps): Promis
     crossOriginEmbedderPolicy: false,
   });
 
+  const lockout = new AdminLockout();
+  let allowList = { text: '', ranges: [] as Cidr[] };
+  /** Why a client on another computer may not reach the dashboard, or null when it may. */
+  const remoteAccess = (ip: string): GatehouseError | null => {
+    const settings = deps.settings();
+    if (!settings.remoteAdmin) {
+      return new GatehouseError('ADMIN_LOCAL_ONLY', 'The Gatehouse dashboard can only be opened on the Gatehouse computer itself.', 'Open it there, or turn on remote administration (Settings, or: gatehouse admin enable-remote).');
+    }
+    if (allowList.text !== settings.adminAllowList) allowList = { text: settings.adminAllowList, ranges: parseCidrList(settings.adminAllowList) };
+    if (!inCidrList(ip, allowList.ranges)) {
+      return new GatehouseError('ADMIN_ADDRESS_REFUSED', `Remote administration is not allowed from ${plainIp(ip)}.`, 'Add its range to the admin allow-list in Settings on the Gatehouse computer.');
+    }
+    return null;
+  };
+
   const refuse = (request: FastifyRequest, reply: FastifyReply, status: number, kind: SecurityEventKind | null, err: GatehouseError) => {
     if (kind) deps.security({ at: Date.now(), kind, ip: plainIp(request.ip), method: request.method, path: request.url.split('?')[0]!.slice(0, 200), detail: err.message });
     void reply.code(status).header('cache-control', 'no-store').send(errorBody(err));
@@ -77,16 +100,15 @@ export async function adminPlugin(app: FastifyInstance, deps: AdminDeps): Promis
     if (!isOwnHost(request.headers.host, deps.hostNames())) {
       return refuse(request, reply, 421, 'admin_refused', new GatehouseError('FOREIGN_HOST', `This dashboard answers only to this computer's own names and addresses, not to "${String(request.headers.host ?? '').slice(0, 100)}".`, 'Open it at https://localhost:<port>/admin/ on the Gatehouse computer.'));
     }
-    if (!deps.isLocalClient(request.ip)) {
-      return refuse(request, reply, 403, 'admin_refused', new GatehouseError('ADMIN_LOCAL_ONLY', 'The Gatehouse dashboard can only be opened on the Gatehouse computer itself.', 'Open it there, or use the tray app.'));
-    }
+    const remoteRefusal = deps.isLocalClient(request.ip) ? null : remoteAccess(request.ip);
+    if (remoteRefusal) return refuse(request, reply, 403, 'admin_refused', remoteRefusal);
     if (!request.url.startsWith('/admin/api/')) return;
     void reply.header('cache-control', 'no-store');
     const changing = request.method !== 'GET' && request.method !== 'HEAD';
     if (changing && !isSameOrigin(request.headers, scheme)) {
       return refuse(request, reply, 403, 'admin_refused', new GatehouseError('CROSS_SITE', 'This request came from another website, so it was refused.', 'Use the dashboard itself.'));
     }
-    if (request.url === '/admin/api/session' && request.method === 'POST') return;
+    if (OPEN_ROUTES.has(`${request.method} ${request.url}`)) return;
     try {
       request.adminSession = await deps.sessions.verify(request.cookies[names.session]);
     } catch (err) {
@@ -108,6 +130,31 @@ export async function adminPlugin(app: FastifyInstance, deps: AdminDeps): Promis
     } catch (err) {
       if (err instanceof GatehouseError) return refuse(request, reply, statusOf(err.code), 'admin_auth_failed', err);
       throw err;
+    }
+  });
+
+  app.get('/admin/api/login-info', (request) => ({ remoteAdmin: deps.account.status().enabled, local: deps.isLocalClient(request.ip) }));
+
+  app.post<{ Body: { password?: unknown; code?: unknown } }>('/admin/api/login', { bodyLimit: 4096 }, async (request, reply) => {
+    const ip = plainIp(request.ip);
+    const wait = lockout.retryAfter(ip);
+    if (wait > 0) {
+      void reply.header('retry-after', String(Math.ceil(wait / 1000)));
+      return refuse(request, reply, 429, 'admin_auth_failed', new GatehouseError('SIGN_IN_LOCKED', `Too many failed sign-ins from this address. Try again in ${Math.ceil(wait / 1000)} seconds.`));
+    }
+    try {
+      const factor = await deps.account.verifySignIn(request.body?.password, request.body?.code);
+      lockout.succeeded(ip);
+      const local = deps.isLocalClient(request.ip);
+      const signedIn = await deps.sessions.open({ ip, userAgent: String(request.headers['user-agent'] ?? '') }, local ? 'window' : 'remote-admin', `password + ${factor === 'totp' ? 'authenticator code' : 'recovery code'}`);
+      void reply.setCookie(names.session, signedIn.cookie, { ...cookieOptions, httpOnly: true });
+      void reply.setCookie(names.csrf, signedIn.csrf, { ...cookieOptions, httpOnly: false });
+      return { signedIn: true, csrfCookie: names.csrf, via: factor };
+    } catch (err) {
+      if (!(err instanceof GatehouseError)) throw err;
+      const locked = err.code === 'SIGN_IN_FAILED' ? lockout.failed(ip) : 0;
+      if (locked) void reply.header('retry-after', String(Math.ceil(locked / 1000)));
+      return refuse(request, reply, locked ? 429 : err.code === 'REMOTE_ADMIN_OFF' ? 403 : 401, 'admin_auth_failed', locked ? new GatehouseError('SIGN_IN_LOCKED', `${err.message} Too many failed sign-ins from this address: try again in ${Math.ceil(locked / 1000)} seconds.`) : err);
     }
   });
 
@@ -135,7 +182,7 @@ export async function adminPlugin(app: FastifyInstance, deps: AdminDeps): Promis
 
   app.post<{ Params: { operation: string } }>('/admin/api/:operation', { bodyLimit: 64 * 1024 }, async (request, reply) => {
     try {
-      return await deps.control.call(request.params.operation, request.body ?? {}, 'window');
+      return await deps.control.call(request.params.operation, request.body ?? {}, deps.isLocalClient(request.ip) ? 'window' : 'remote-admin');
     } catch (err) {
       if (!(err instanceof GatehouseError)) deps.log.error(`Dashboard operation ${request.params.operation} failed.`, err);
       const body = errorBody(err);

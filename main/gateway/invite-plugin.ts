@@ -1,0 +1,95 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import helmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { RateLimiter } from '../auth/limits';
+import type { Settings } from '../config/settings';
+import { errorBody } from '../control/control-api';
+import { GatehouseError } from '../errors';
+import type { SecuritySink } from '../metering/security-events';
+import type { Invites } from '../share/invites';
+import { clientSnippets } from '../share/snippets';
+import type { HostNames } from '../tls/addresses';
+import { isOwnHost, statusOf } from './admin/guard';
+import { plainIp } from './client-address';
+
+export interface InviteDeps {
+  invites: Invites;
+  settings: () => Readonly<Settings>;
+  isLocalClient: (ip: string) => boolean;
+  hostNames: () => HostNames;
+  rendererDir: string | null;
+  /** The CA teammates must trust, with its fingerprint; null with a certificate of your own. */
+  ca: () => { pem: string; fingerprint: string } | null;
+  tls: boolean;
+  security: SecuritySink;
+}
+
+/**
+ * The page a teammate opens from an invite link, and its small API. No sign-in: the invite's
+ * secret (from the link's fragment, never sent in a URL) is the credential, good once. Answers
+ * only to this computer's own names, respects the pause switch, and limits tries per address.
+ */
+export async function invitePlugin(app: FastifyInstance, deps: InviteDeps): Promise<void> {
+  const limiter = new RateLimiter();
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], connectSrc: ["'self'"], objectSrc: ["'none'"], baseUri: ["'none'"], frameAncestors: ["'none'"], formAction: ["'none'"] } },
+    strictTransportSecurity: false,
+    crossOriginEmbedderPolicy: false,
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+
+  const fail = (request: FastifyRequest, reply: FastifyReply, err: GatehouseError, secEvent: boolean) => {
+    if (secEvent) deps.security({ at: Date.now(), kind: 'invite_failed', ip: plainIp(request.ip), method: request.method, path: request.url.split('?')[0]!.slice(0, 120), detail: err.message });
+    return reply.code(statusOf(err.code)).header('cache-control', 'no-store').send(errorBody(err));
+  };
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (!isOwnHost(request.headers.host, deps.hostNames())) {
+      return fail(request, reply, new GatehouseError('FOREIGN_HOST', 'This page answers only to the Gatehouse computer\'s own names and addresses.'), false);
+    }
+    if (deps.settings().paused && !deps.isLocalClient(request.ip)) {
+      return fail(request, reply, new GatehouseError('PAUSED', 'Remote access is paused on the Gatehouse computer.', 'Ask its owner to resume it, then open the link again.'), false).code(503);
+    }
+    // Ten tries a minute per address: plenty for a person, nothing for a guesser.
+    if (request.method === 'POST' && !limiter.take(`invite:${plainIp(request.ip)}`, 10).ok) {
+      void reply.header('retry-after', '60');
+      return fail(request, reply, new GatehouseError('TOO_MANY_TRIES', 'Too many tries from this address. Wait a minute, then try again.'), true).code(429);
+    }
+  });
+
+  app.get<{ Params: { id: string } }>('/invite/:id/info', (request, reply) => {
+    try {
+      const info = deps.invites.info(request.params.id);
+      return { ...info, caFingerprint: deps.ca()?.fingerprint ?? null };
+    } catch (err) {
+      return fail(request, reply, err as GatehouseError, false);
+    }
+  });
+
+  app.get('/invite/ca.crt', (request, reply) => {
+    const ca = deps.ca();
+    if (!ca) return fail(request, reply, new GatehouseError('NO_LOCAL_CA', 'This Gatehouse uses a certificate your system already trusts; there is nothing to download.'), false);
+    return reply.type('application/x-pem-file').header('content-disposition', 'attachment; filename="gatehouse-ca.crt"').send(ca.pem);
+  });
+
+  app.post<{ Params: { id: string }; Body: { secret?: unknown } }>('/invite/:id/redeem', { bodyLimit: 2048 }, (request, reply) => {
+    try {
+      const created = deps.invites.redeem(request.params.id, request.body?.secret);
+      const endpoint = `${deps.tls ? 'https' : 'http'}://${request.headers.host}`;
+      const model = created.record.allowModels.find((m) => !/[*?[]/.test(m)) ?? 'llama3.2';
+      return { name: created.record.name, token: created.token, endpoint, caFingerprint: deps.ca()?.fingerprint ?? null, snippets: clientSnippets({ endpoint, token: created.token, model, localCa: deps.ca() !== null }) };
+    } catch (err) {
+      if (!(err instanceof GatehouseError)) throw err;
+      return fail(request, reply, err, true);
+    }
+  });
+
+  const page = deps.rendererDir && existsSync(join(deps.rendererDir, 'invite.html')) ? deps.rendererDir : null;
+  if (page) {
+    await app.register(fastifyStatic, { root: join(page, 'assets'), prefix: '/invite/assets/', decorateReply: false });
+    const html = readFileSync(join(page, 'invite.html'), 'utf8');
+    app.get('/invite/:id', (_request, reply) => reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html));
+  }
+}
