@@ -1,5 +1,6 @@
 import { adminCommand, ADMIN_USAGE } from './cli/admin';
 import { configCommand, CONFIG_USAGE } from './cli/config';
+import { inviteCommand, INVITE_USAGE } from './cli/invite';
 import { modelsCommand, MODELS_USAGE } from './cli/models';
 import { ollamaCommand, OLLAMA_USAGE } from './cli/ollama';
 import { auditCommand, usageCommand, USAGE_USAGE } from './cli/usage';
@@ -17,7 +18,8 @@ Usage: gatehouse <command> [options]   (every command takes --data-dir DIR)
   serve [--host 0.0.0.0] [--port 11443] [--upstream http://127.0.0.1:11434] [--no-tls [--insecure]]
         [--no-supervise]            (by default serve also starts Ollama and keeps it running;
                                      with --no-supervise it only forwards to it)
-  admin link [--port N]             a one-time sign-in link for the dashboard on this computer
+  admin link|enable-remote|disable-remote|reset-totp|sessions   the dashboard: sign-in links, remote sign-in
+  invite create|list|revoke         one-time links that give a teammate a token
   token create|list|update|revoke   manage API tokens (gatehouse token for details)
   pause | resume                    stop or allow use from other computers
   status [--json]                   what is running, and where
@@ -40,6 +42,8 @@ ${MODELS_USAGE}
 ${OLLAMA_USAGE}
 
 ${ADMIN_USAGE}
+
+${INVITE_USAGE}
 
 Environment: GATEHOUSE_DATA_DIR, GATEHOUSE_HOST, GATEHOUSE_PORT, GATEHOUSE_UPSTREAM.`;
 
@@ -68,8 +72,10 @@ export async function runCli(argv: string[], io: Output): Promise<number> {
         return auditCommand(rest, io);
       case 'models':
         return await modelsCommand(rest, io);
+      case 'invite':
+        return await inviteCommand(rest, io);
       case 'admin':
-        return adminCommand(rest, io);
+        return await adminCommand(rest, io);
       case 'ollama':
         return await ollamaCommand(rest, io);
       case undefined:

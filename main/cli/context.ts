@@ -2,6 +2,7 @@ import type { Args, EventName, Events, Operation, Results } from '../../preload/
 import { resolveDataDir } from '../config/paths';
 import { envOverrides, type Settings } from '../config/settings';
 import { ControlApi } from '../control/control-api';
+import { servingUrls } from '../core';
 import { OllamaClient } from '../ollama/client';
 import { PullJobs } from '../ollama/pull-jobs';
 import { Store } from '../store/store';
@@ -46,7 +47,9 @@ export async function withControl<T>(
     const settings = () => ({ ...store.settings.load().settings, ...overrides });
     const models = new OllamaClient(() => settings().upstream);
     const pulls = new PullJobs(models);
-    const control = new ControlApi({ store, settings, overrides, models, pulls });
+    // What a gateway with these settings serves (for invite links); the CLI itself serves nothing.
+    const serving = () => ({ urls: servingUrls('https', settings().host, settings().port), tls: null, caPem: null });
+    const control = new ControlApi({ store, settings, overrides, models, pulls, serving });
     try {
       const cli: CliControl = {
         call: <O extends Operation>(operation: O, args: Args<O>) => control.call(operation, args, 'cli') as Promise<Results[O]>,

@@ -5,7 +5,7 @@ import { DATA_DIR_OPTION, intFlag, listFlag, parse } from './args';
 import { withControl, withStore, type Output } from './context';
 import { tokenJson, tokenRows } from './format';
 
-const POLICY_OPTIONS = {
+export const POLICY_OPTIONS = {
   ...DATA_DIR_OPTION,
   scope: { type: 'string' },
   models: { type: 'string' },
@@ -30,7 +30,7 @@ type PolicyFlags = ReturnType<typeof parse<typeof POLICY_OPTIONS>>['values'];
 type PolicyChanges = Args<'updateToken'>['changes'];
 
 /** Only the flags that were given, so an update leaves everything else as it was. */
-function policyFromFlags(values: PolicyFlags): PolicyChanges {
+export function policyFromFlags(values: PolicyFlags): PolicyChanges {
   const policy: PolicyChanges = {};
   if (values.scope !== undefined) policy.scope = validateScope(values.scope);
   if (values.models !== undefined) policy.allowModels = listFlag(values.models) ?? [];

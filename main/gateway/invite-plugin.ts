@@ -40,9 +40,9 @@ export async function invitePlugin(app: FastifyInstance, deps: InviteDeps): Prom
     referrerPolicy: { policy: 'no-referrer' },
   });
 
-  const fail = (request: FastifyRequest, reply: FastifyReply, err: GatehouseError, secEvent: boolean) => {
+  const fail = (request: FastifyRequest, reply: FastifyReply, err: GatehouseError, secEvent: boolean, status = statusOf(err.code)) => {
     if (secEvent) deps.security({ at: Date.now(), kind: 'invite_failed', ip: plainIp(request.ip), method: request.method, path: request.url.split('?')[0]!.slice(0, 120), detail: err.message });
-    return reply.code(statusOf(err.code)).header('cache-control', 'no-store').send(errorBody(err));
+    return reply.code(status).header('cache-control', 'no-store').send(errorBody(err));
   };
 
   app.addHook('onRequest', async (request, reply) => {
@@ -50,12 +50,12 @@ export async function invitePlugin(app: FastifyInstance, deps: InviteDeps): Prom
       return fail(request, reply, new GatehouseError('FOREIGN_HOST', 'This page answers only to the Gatehouse computer\'s own names and addresses.'), false);
     }
     if (deps.settings().paused && !deps.isLocalClient(request.ip)) {
-      return fail(request, reply, new GatehouseError('PAUSED', 'Remote access is paused on the Gatehouse computer.', 'Ask its owner to resume it, then open the link again.'), false).code(503);
+      return fail(request, reply, new GatehouseError('PAUSED', 'Remote access is paused on the Gatehouse computer.', 'Ask its owner to resume it, then open the link again.'), false, 503);
     }
     // Ten tries a minute per address: plenty for a person, nothing for a guesser.
     if (request.method === 'POST' && !limiter.take(`invite:${plainIp(request.ip)}`, 10).ok) {
       void reply.header('retry-after', '60');
-      return fail(request, reply, new GatehouseError('TOO_MANY_TRIES', 'Too many tries from this address. Wait a minute, then try again.'), true).code(429);
+      return fail(request, reply, new GatehouseError('TOO_MANY_TRIES', 'Too many tries from this address. Wait a minute, then try again.'), true, 429);
     }
   });
 

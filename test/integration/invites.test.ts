@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import OpenAI from 'openai';
+import { Agent } from 'undici';
+import { call, startHarness } from '../helpers';
+
+describe('invites', async () => {
+  const h = await startHarness();
+  const link = new URL(h.core.adminLink()!.url).hash.slice(7);
+  const signIn = await call(`${h.url}/admin/api/session`, { body: { code: link }, ca: h.ca! });
+  const jar = ([] as string[]).concat(signIn.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
+  const csrf = /__Host-gatehouse-csrf=([^;]+)/.exec(jar)![1]!;
+  const api = (operation: string, args: unknown = {}) => call(`${h.url}/admin/api/${operation}`, { body: args as object, ca: h.ca!, headers: { cookie: jar, 'x-gatehouse-csrf': csrf } });
+  const create = async (name: string, extra: object = {}) => {
+    const res = await api('createInvite', { name, endpoint: h.url, policy: { allowModels: ['llama3.2'], rpm: 30 }, ...extra });
+    assert.equal(res.status, 200, res.text);
+    const { url, invite } = res.json<{ url: string; invite: { id: string } }>();
+    const parsed = new URL(url);
+    return { url, id: invite.id, secret: parsed.hash.slice(1), path: parsed.pathname };
+  };
+  const redeem = (id: string, secret: string, localAddress?: string) =>
+    call(`${h.url}/invite/${id}/redeem`, { body: { secret }, ca: h.ca!, ...(localAddress ? { localAddress } : {}) });
+  const secrets: string[] = [];
+
+  it('makes a one-time URL with the secret after #, and a page that shows the invite', async () => {
+    const inv = await create('bob-laptop');
+    secrets.push(inv.secret);
+    assert.match(inv.url, new RegExp(`^${h.url}/invite/inv_[0-9a-f]{12}#[A-Za-z0-9_-]{43}$`));
+    const info = await call(`${h.url}/invite/${inv.id}/info`, { ca: h.ca! });
+    assert.equal(info.status, 200);
+    assert.deepEqual(Object.keys(info.json()).sort(), ['caFingerprint', 'expiresAt', 'name', 'state']);
+    assert.equal(info.json<{ state: string }>().state, 'pending');
+    const ca = await call(`${h.url}/invite/ca.crt`, { ca: h.ca! });
+    assert.equal(ca.text, h.ca);
+  });
+
+  it('redeems once for a token with the invite policy, which works with the openai client', async () => {
+    const inv = await create('carol');
+    secrets.push(inv.secret);
+    const wrong = await redeem(inv.id, `${inv.secret.slice(0, -1)}x`);
+    assert.equal(wrong.status, 410);
+    assert.match(wrong.text, /does not work/);
+    const res = await redeem(inv.id, inv.secret);
+    assert.equal(res.status, 200, res.text);
+    const body = res.json<{ token: string; name: string; endpoint: string; snippets: Array<{ client: string; code: string }> }>();
+    assert.equal(body.name, 'carol');
+    assert.equal(body.endpoint, h.url);
+    assert.ok(body.snippets.every((s) => s.code.includes(body.token)));
+    const record = h.core.tokens.get('carol');
+    assert.deepEqual([record.allowModels, record.rpm], [['llama3.2'], 30]);
+
+    const openai = new OpenAI({ baseURL: `${h.url}/v1`, apiKey: body.token, fetchOptions: { dispatcher: new Agent({ connect: { ca: h.ca! } }) } as never });
+    const reply = await openai.chat.completions.create({ model: 'llama3.2', messages: [{ role: 'user', content: 'hi' }] });
+    assert.ok(reply.choices[0]?.message.content);
+
+    const again = await redeem(inv.id, inv.secret);
+    assert.equal(again.status, 410);
+    const listed = (await api('listInvites')).json<Array<{ id: string; state: string; tokenName: string | null }>>().find((i) => i.id === inv.id);
+    assert.deepEqual([listed?.state, listed?.tokenName], ['redeemed', 'carol']);
+  });
+
+  it('refuses a revoked invite, and an unknown or malformed one, as security events', async () => {
+    const inv = await create('dave');
+    secrets.push(inv.secret);
+    assert.equal((await api('revokeInvite', { id: inv.id })).status, 200);
+    assert.equal((await redeem(inv.id, inv.secret)).status, 410);
+    assert.equal((await redeem('inv_000000000000', inv.secret)).status, 410);
+    const traversal = (await redeem('../admin', 'x')).status;
+    assert.ok(traversal >= 400 && traversal < 500, `refused: ${traversal}`);
+    h.core.metering.flush();
+    assert.ok(h.core.store.metering.securitySince(0).filter((e) => e.kind === 'invite_failed').length >= 3);
+  });
+
+  it('limits redemption tries per address', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await redeem('inv_000000000000', 'guess', '127.0.0.5')).status);
+    assert.deepEqual(statuses.slice(0, 10), Array(10).fill(410));
+    assert.equal(statuses.at(-1), 429);
+  });
+
+  it('never writes an invite secret anywhere: database, WAL, or security events', () => {
+    h.core.metering.flush();
+    const files = readdirSync(h.dataDir).filter((f) => f.startsWith('gatehouse.db'));
+    const bytes = files.map((f) => readFileSync(join(h.dataDir, f)).toString('latin1')).join('');
+    for (const secret of secrets) assert.ok(!bytes.includes(secret), 'secret found in the database files');
+  });
+});
