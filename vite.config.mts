@@ -1,8 +1,11 @@
+import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 
-// The dashboard: served by the gateway at /admin/ and loaded by the Electron window from disk,
-// so every asset path is relative.
+const page = (name: string) => fileURLToPath(new URL(`renderer/${name}`, import.meta.url));
+
+// Two pages: the dashboard (served at /admin/ and loaded by the Electron window from disk) and
+// the invite page (served at /invite/<id>). Every asset path is relative.
 export default defineConfig({
   root: 'renderer',
   base: './',
@@ -11,5 +14,6 @@ export default defineConfig({
     outDir: '../out/renderer',
     emptyOutDir: true,
     chunkSizeWarningLimit: 1500,
+    rollupOptions: { input: { index: page('index.html'), invite: page('invite.html') } },
   },
 });

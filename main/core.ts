@@ -224,7 +224,10 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       if (!serving) return null;
       const { code, expiresAt } = AdminSessions.createLink(store, options.sessionPolicy);
       const scheme = useTls ? 'https' : 'http';
-      return { url: `${scheme}://localhost:${serving.port}/admin/#login=${code}`, expiresAt };
+      // localhost where the gateway listens on it; else the one address it is bound to.
+      const bound = current.host;
+      const host = bound === '0.0.0.0' || bound === '::' || isLoopback(bound) || bound === 'localhost' ? 'localhost' : bound.includes(':') ? `[${bound}]` : bound;
+      return { url: `${scheme}://${host}:${serving.port}/admin/#login=${code}`, expiresAt };
     };
     return { store, tokens: new TokenService(store, { actor: options.actor ?? 'system' }), verifier, metering: meter, ollama, models, pulls, control, settings, adminLink, listen, close };
   } catch (err) {

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import { inDesktopApp, session } from './api';
+import { closeEvents, inDesktopApp, session } from './api';
 import { Activity } from './pages/Activity';
 import { Metrics } from './pages/Metrics';
 import { Models } from './pages/Models';
@@ -38,27 +38,34 @@ export function App() {
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
 
-  // A one-time link arrives as #login=<code>: exchange it, then take it out of the address bar.
+  // A one-time link arrives as #login=<code> (also pasted into an open tab): exchange it, then take
+  // it out of the address bar.
   useEffect(() => {
     if (inDesktopApp) return;
     const off = session.onSignedOut(() => setGate('signed-out'));
-    const code = /^#login=([A-Za-z0-9_-]+)$/.exec(window.location.hash)?.[1];
-    const start = code
-      ? session.signIn(code).then(
-          () => {
-            history.replaceState(null, '', '#/overview');
-            setPage('overview');
-            return true;
-          },
-          (err: Error) => {
-            history.replaceState(null, '', '#/overview');
-            setSignInError(err.message);
-            return false;
-          },
-        )
-      : session.check();
-    void start.then((ok) => setGate(ok ? 'signed-in' : 'signed-out'));
-    return off;
+    const fromLink = () => {
+      const code = /^#login=([A-Za-z0-9_-]+)$/.exec(window.location.hash)?.[1];
+      if (!code) return null;
+      history.replaceState(null, '', '#/overview');
+      setPage('overview');
+      return session.signIn(code).then(
+        () => {
+          setSignInError(undefined);
+          return true;
+        },
+        (err: Error) => {
+          setSignInError(err.message);
+          return false;
+        },
+      );
+    };
+    void (fromLink() ?? session.check()).then((ok) => setGate(ok ? 'signed-in' : 'signed-out'));
+    const onHash = () => void fromLink()?.then((ok) => setGate(ok ? 'signed-in' : 'signed-out'));
+    window.addEventListener('hashchange', onHash);
+    return () => {
+      off();
+      window.removeEventListener('hashchange', onHash);
+    };
   }, []);
 
   useEffect(() => {
@@ -66,11 +73,15 @@ export function App() {
   }, [page]);
 
   const signOut = useCallback(() => {
-    void session.signOut().finally(() => setGate('signed-out'));
+    // The pages go first, so nothing asks for data with a session that is about to end.
+    setGate('signed-out');
+    closeEvents();
+    // Signed out either way: a session the server already forgot is as good as ended.
+    void session.signOut().catch(() => undefined);
   }, []);
 
   if (gate === 'checking') return <p className="muted center">Connecting to Gatehouse…</p>;
-  if (gate === 'signed-out') return <SignIn error={signInError} />;
+  if (gate === 'signed-out') return <SignIn error={signInError} onSignedIn={() => { setSignInError(undefined); setGate('signed-in'); }} />;
 
   const { Page } = PAGES[page];
   return (

@@ -35,7 +35,7 @@ async function post(path: string, body: unknown, method = 'POST'): Promise<unkno
     res = await fetch(path, {
       method,
       credentials: 'same-origin',
-      headers: { 'content-type': 'application/json', 'x-gatehouse-csrf': csrfToken() },
+      headers: method === 'DELETE' ? { 'x-gatehouse-csrf': csrfToken() } : { 'content-type': 'application/json', 'x-gatehouse-csrf': csrfToken() },
       body: method === 'DELETE' ? undefined : JSON.stringify(body ?? {}),
     });
   } catch {
@@ -48,11 +48,19 @@ async function post(path: string, body: unknown, method = 'POST'): Promise<unkno
   throw new ApiError(error?.code ?? `HTTP_${res.status}`, error?.message ?? `Gatehouse answered ${res.status}.`, error?.fix);
 }
 
+let source: EventSource | null = null;
+const listeners = new Map<EventName, Set<(payload: never) => void>>();
+
+/** Closes the event stream (on sign-out); the next subscription opens a new one. */
+export function closeEvents(): void {
+  source?.close();
+  source = null;
+  listeners.clear();
+}
+
 /** The same API over HTTPS to /admin/api: one function per operation, events over Server-Sent Events. */
 function httpApi(): GatehouseApi {
   const calls = Object.fromEntries(OPERATIONS.map((op: Operation) => [op, (args?: unknown) => post(`./api/${op}`, args)]));
-  let source: EventSource | null = null;
-  const listeners = new Map<EventName, Set<(payload: never) => void>>();
   const on = <E extends EventName>(event: E, listener: (payload: Events[E]) => void) => {
     source ??= new EventSource('./api/events');
     let set = listeners.get(event);
@@ -95,6 +103,9 @@ export const session = {
   /** Exchanges a one-time sign-in code (from the link's #login=…) for a session cookie. */
   signIn: (code: string) => post('./api/session', { code }),
   check: () => fetch('./api/session', { credentials: 'same-origin' }).then((r) => r.ok),
+  /** Whether this browser may sign in with a password (remote administration on, and not on the Gatehouse computer). */
+  loginInfo: async () => (await fetch('./api/login-info', { credentials: 'same-origin' })).json() as Promise<{ remoteAdmin: boolean; local: boolean }>,
+  login: (password: string, code: string) => post('./api/login', { password, code }),
   signOut: () => post('./api/session', undefined, 'DELETE'),
   onSignedOut(listener: () => void): () => void {
     signedOutListeners.add(listener);

@@ -17,9 +17,9 @@ export function browserMissing(): string | undefined {
 }
 
 /** Debian's Chromium, never a downloaded one; the flags keep it off the (closed) network. */
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(executablePath = CHROMIUM): Promise<Browser> {
   const browser = await chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath,
     args: ['--disable-dev-shm-usage', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   after(() => browser.close());

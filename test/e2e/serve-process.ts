@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 
 export interface ServeProcess {
-  /** https://127.0.0.1:PORT */
+  /** https://HOST:PORT */
   url: string;
   port: number;
   /** The one-time dashboard link `gatehouse serve` printed. */
@@ -14,9 +14,9 @@ export interface ServeProcess {
 
 const CLI = join(__dirname, '..', '..', 'out', 'cli', 'gatehouse.js');
 
-/** Runs the built `gatehouse serve` as a real process on 127.0.0.1 and waits for its banner. */
-export async function startServe(dataDir: string, upstream: string, extra: string[] = []): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--upstream', upstream, '--no-supervise', '--data-dir', dataDir, ...extra], {
+/** Runs the built `gatehouse serve` as a real process (on 127.0.0.1 unless told) and waits for its banner. */
+export async function startServe(dataDir: string, upstream: string, host = '127.0.0.1'): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--host', host, '--port', '0', '--upstream', upstream, '--no-supervise', '--data-dir', dataDir], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -33,8 +33,8 @@ export async function startServe(dataDir: string, upstream: string, extra: strin
     if (Date.now() - started > 20_000) throw new Error(`gatehouse serve did not start:\n${out}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  const url = /https:\/\/127\.0\.0\.1:\d+/.exec(out)![0];
-  return { url, port: Number(new URL(url).port), adminLink: /https:\/\/localhost:\d+\/admin\/#login=\S+/.exec(out)![0], output: () => out, child };
+  const url = new RegExp(`https://${host.replace(/\./g, '\\.')}:\\d+`).exec(out)![0];
+  return { url, port: Number(new URL(url).port), adminLink: /https:\/\/[^/\s]+\/admin\/#login=\S+/.exec(out)![0], output: () => out, child };
 }
 
 export function runCli(args: string[]): Promise<string> {

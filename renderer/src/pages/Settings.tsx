@@ -3,6 +3,7 @@ import type { Settings as SettingsData } from '../../../preload/contract';
 import { api, inDesktopApp } from '../api';
 import { useAction, useLoad } from '../hooks';
 import { Card, ErrorNote, Loading } from '../ui';
+import { RemoteAdmin } from './RemoteAdmin';
 
 type Field = {
   key: keyof SettingsData;
@@ -44,6 +45,9 @@ const GROUPS: Array<{ title: string; fields: Field[] }> = [
       { key: 'trustLoopback', label: 'Let apps on this computer in without a token', type: 'bool' },
       { key: 'lockoutThreshold', label: 'Wrong tokens before an address is locked out', type: 'number' },
       { key: 'lockoutSeconds', label: 'Lockout (seconds)', type: 'number' },
+      { key: 'adminAllowList', label: 'Addresses allowed to sign in remotely (CIDR ranges)', type: 'text' },
+      { key: 'adminIdleMinutes', label: 'Dashboard session ends after idle minutes', type: 'number' },
+      { key: 'adminSessionHours', label: 'Dashboard session ends after hours', type: 'number' },
     ],
   },
   {
@@ -80,6 +84,8 @@ export function Settings() {
   };
 
   return (
+    <>
+    <RemoteAdmin />
     <form onSubmit={(e) => void submit(e)} className="grid">
       {GROUPS.map((group) => (
         <Card key={group.title} title={group.title}>
@@ -140,5 +146,6 @@ export function Settings() {
         </button>
       </div>
     </form>
+    </>
   );
 }

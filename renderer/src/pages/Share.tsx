@@ -4,6 +4,7 @@ import { api } from '../api';
 import { download } from '../format';
 import { useAction, useLoad } from '../hooks';
 import { Card, CopyButton, ErrorNote, Loading } from '../ui';
+import { InviteCard } from './InviteCard';
 import { SecretOnce, TokenForm } from './TokenForm';
 
 /**
@@ -125,6 +126,7 @@ export function Share() {
           </>
         )}
       </Card>
+      <InviteCard endpoint={endpoint} />
     </div>
   );
 }

@@ -1,5 +1,23 @@
-/** Shown in a browser without a session: how to get in, in plain words. */
-export function SignIn({ error }: { error: string | undefined }) {
+import { useState, type FormEvent } from 'react';
+import { session } from '../api';
+import { useAction, useLoad } from '../hooks';
+import { ErrorNote } from '../ui';
+
+/**
+ * Shown in a browser without a session: on this computer, how to get a sign-in link; from another
+ * computer with remote administration on, the password and an authenticator (or recovery) code.
+ */
+export function SignIn({ error, onSignedIn }: { error: string | undefined; onSignedIn: () => void }) {
+  const info = useLoad(() => session.loginInfo());
+  const [password, setPassword] = useState('');
+  const [code, setCode] = useState('');
+  const login = useAction((pw: string, c: string) => session.login(pw, c));
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (await login.run(password, code)) onSignedIn();
+    else setCode('');
+  };
+  const remote = info.data?.remoteAdmin === true && !info.data.local;
   return (
     <main className="sign-in">
       <h1>Gatehouse</h1>
@@ -8,15 +26,34 @@ export function SignIn({ error }: { error: string | undefined }) {
           <strong>{error}</strong>
         </div>
       )}
-      <p>To open the dashboard, use a sign-in link. Each link works once and for 15 minutes.</p>
-      <ul>
-        <li>
-          <code>gatehouse serve</code> prints one when it starts.
-        </li>
-        <li>
-          Or run <code>gatehouse admin link</code> on this computer and open the link it prints.
-        </li>
-      </ul>
+      {remote ? (
+        <form className="form" onSubmit={(e) => void submit(e)} aria-label="Sign in">
+          <label>
+            Admin password
+            <input type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
+          </label>
+          <label>
+            Code from the authenticator app, or a recovery code
+            <input autoComplete="one-time-code" value={code} onChange={(e) => setCode(e.target.value)} required />
+          </label>
+          <ErrorNote error={login.error} />
+          <button type="submit" className="primary" disabled={login.busy}>
+            Sign in
+          </button>
+        </form>
+      ) : (
+        <>
+          <p>To open the dashboard, use a sign-in link. Each link works once and for 15 minutes.</p>
+          <ul>
+            <li>
+              <code>gatehouse serve</code> prints one when it starts.
+            </li>
+            <li>
+              Or run <code>gatehouse admin link</code> on this computer and open the link it prints.
+            </li>
+          </ul>
+        </>
+      )}
     </main>
   );
 }

@@ -1,0 +1,146 @@
+/**
+ * The page a teammate opens from an invite link: what it is, how to trust the Gatehouse CA
+ * (with the fingerprint to compare), then "Accept", which turns the invite into their own token,
+ * shown once with the same snippets as the owner's Share page.
+ */
+import { StrictMode, useEffect, useState } from 'react';
+import { createRoot } from 'react-dom/client';
+import type { Snippet } from '../../preload/contract';
+import { CopyButton } from './ui';
+import './styles.css';
+
+interface Info {
+  name: string;
+  state: 'pending' | 'redeemed' | 'expired' | 'revoked';
+  expiresAt: number;
+  caFingerprint: string | null;
+}
+interface Accepted {
+  name: string;
+  token: string;
+  endpoint: string;
+  caFingerprint: string | null;
+  snippets: Snippet[];
+}
+
+const id = window.location.pathname.split('/').filter(Boolean)[1] ?? '';
+// The secret arrives after #, which browsers never send; take it out of the address bar at once.
+const secret = window.location.hash.slice(1);
+if (secret) history.replaceState(null, '', window.location.pathname);
+
+const STATE_TEXT: Record<Exclude<Info['state'], 'pending'>, string> = {
+  redeemed: 'This invite was already used.',
+  expired: 'This invite has expired.',
+  revoked: 'This invite was withdrawn.',
+};
+
+async function json<T>(res: Response): Promise<T> {
+  const body = (await res.json().catch(() => null)) as (T & { error?: { message: string; fix?: string } }) | null;
+  if (!res.ok) throw new Error([body?.error?.message ?? `The server answered ${res.status}.`, body?.error?.fix].filter(Boolean).join(' '));
+  return body as T;
+}
+
+function InvitePage() {
+  const [info, setInfo] = useState<Info>();
+  const [error, setError] = useState<string>();
+  const [accepted, setAccepted] = useState<Accepted>();
+  const [busy, setBusy] = useState(false);
+  const [tab, setTab] = useState(0);
+
+  useEffect(() => {
+    fetch(`/invite/${encodeURIComponent(id)}/info`).then((r) => json<Info>(r)).then(setInfo, (e: Error) => setError(e.message));
+  }, []);
+
+  const accept = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const res = await fetch(`/invite/${encodeURIComponent(id)}/redeem`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ secret }) });
+      setAccepted(await json<Accepted>(res));
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (accepted) {
+    const snippet = accepted.snippets[tab];
+    return (
+      <main className="sign-in wide-page">
+        <h1>Welcome, {accepted.name}</h1>
+        <div className="note success" role="status">
+          <strong>Your token. Copy it now: it will not be shown again.</strong>
+          <div className="secret row">
+            <code data-testid="invite-token">{accepted.token}</code> <CopyButton text={accepted.token} />
+          </div>
+        </div>
+        <p>
+          Use it at <code>{accepted.endpoint}</code> (OpenAI-compatible clients: <code>{accepted.endpoint}/v1</code>).
+        </p>
+        <div className="tabs" role="tablist" aria-label="Client">
+          {accepted.snippets.map((s, i) => (
+            <button key={s.client} type="button" role="tab" aria-selected={i === tab} onClick={() => setTab(i)}>
+              {s.client}
+            </button>
+          ))}
+        </div>
+        {snippet && (
+          <div role="tabpanel" className="snippet">
+            <pre>
+              <code>{snippet.code}</code>
+            </pre>
+            <CopyButton text={snippet.code} label="Copy snippet" />
+          </div>
+        )}
+      </main>
+    );
+  }
+
+  return (
+    <main className="sign-in">
+      <h1>You are invited to use Ollama through Gatehouse</h1>
+      {error && (
+        <div className="note error" role="alert">
+          <strong>{error}</strong>
+        </div>
+      )}
+      {!secret && <p className="error-text">This link is incomplete: the part after # is missing. Copy the whole link again.</p>}
+      {info && info.state !== 'pending' && <div className="note error" role="alert"><strong>{STATE_TEXT[info.state]}</strong> Ask the person who sent it for a new one.</div>}
+      {info?.state === 'pending' && (
+        <>
+          <p>
+            This invite for <strong>{info.name}</strong> works once, until {new Date(info.expiresAt).toLocaleString()}. Accepting it gives you your own API token.
+          </p>
+          {info.caFingerprint && (
+            <>
+              <h2>1. Trust this Gatehouse&apos;s certificate</h2>
+              <p>
+                Gatehouse uses its own certificate authority. Download it, and check with the person who invited you that its SHA-256 fingerprint is:
+              </p>
+              <p>
+                <code className="fingerprint" data-testid="ca-fingerprint">{info.caFingerprint}</code>
+              </p>
+              <p>
+                <a href="/invite/ca.crt" download="gatehouse-ca.crt">
+                  Download gatehouse-ca.crt
+                </a>{' '}
+                (the snippets after you accept show how each client uses it).
+              </p>
+              <h2>2. Accept</h2>
+            </>
+          )}
+          <button type="button" className="primary" disabled={busy || !secret} onClick={() => void accept()}>
+            Accept and show my token
+          </button>
+        </>
+      )}
+    </main>
+  );
+}
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <InvitePage />
+  </StrictMode>,
+);

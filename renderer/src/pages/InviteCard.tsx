@@ -1,0 +1,103 @@
+import { useState, type FormEvent } from 'react';
+import type { Results } from '../../../preload/contract';
+import { api } from '../api';
+import { ago } from '../format';
+import { useAction, useEvent, useLoad } from '../hooks';
+import { Card, CopyButton, ErrorNote } from '../ui';
+
+const patterns = (text: string) => text.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
+
+/** Invite a teammate with a one-time link instead of handing over a secret; and the invites so far. */
+export function InviteCard({ endpoint }: { endpoint: string }) {
+  const invites = useLoad(() => api.listInvites());
+  useEvent('changed', invites.reload);
+  const [name, setName] = useState('');
+  const [expiresIn, setExpiresIn] = useState('24h');
+  const [models, setModels] = useState('');
+  const [created, setCreated] = useState<Results['createInvite']>();
+  const create = useAction(() => api.createInvite({ name, endpoint, expiresIn, policy: patterns(models).length ? { allowModels: patterns(models) } : {} }));
+  const revoke = useAction((id: string) => api.revokeInvite({ id }).then(invites.reload));
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const result = await create.run();
+    if (result) {
+      setCreated(result);
+      setName('');
+      invites.reload();
+    }
+  };
+
+  return (
+    <Card title="Invite a teammate" wide>
+      <p className="muted">
+        An invite is a link that works once: your teammate opens it, checks the certificate and gets their own token, without anyone reading a secret aloud.
+      </p>
+      <form className="row" onSubmit={(e) => void submit(e)} aria-label="New invite">
+        <label>
+          Their name <input value={name} onChange={(e) => setName(e.target.value)} required maxLength={64} placeholder="bob-laptop" />
+        </label>
+        <label>
+          Models (empty: all) <input value={models} onChange={(e) => setModels(e.target.value)} placeholder="llama3.2, qwen3*" />
+        </label>
+        <label>
+          Link works for{' '}
+          <select value={expiresIn} onChange={(e) => setExpiresIn(e.target.value)}>
+            <option value="1h">1 hour</option>
+            <option value="24h">1 day</option>
+            <option value="7d">7 days</option>
+          </select>
+        </label>
+        <button type="submit" className="primary" disabled={create.busy || !endpoint}>
+          Create invite
+        </button>
+      </form>
+      <ErrorNote error={create.error} />
+      {created && (
+        <div className="share">
+          <img src={created.qrDataUrl} width={200} height={200} alt={`QR code of the invite for ${created.invite.name}`} data-testid="invite-qr" />
+          <div>
+            <p>Send this link privately to {created.invite.name}:</p>
+            <p className="row">
+              <code className="wrap" data-testid="invite-url">{created.url}</code> <CopyButton text={created.url} />
+            </p>
+          </div>
+        </div>
+      )}
+      <ErrorNote error={revoke.error} />
+      {invites.data && invites.data.length > 0 && (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">State</th>
+              <th scope="col">Expires</th>
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {invites.data.map((i) => (
+              <tr key={i.id}>
+                <td>{i.name}</td>
+                <td>
+                  <span className={`badge ${i.state === 'pending' ? 'warn' : i.state === 'redeemed' ? 'ok' : 'bad'}`}>{i.state}</span>
+                  {i.tokenName && <span className="muted small"> as token {i.tokenName}</span>}
+                </td>
+                <td>{ago(i.expiresAt)}</td>
+                <td>
+                  {i.state === 'pending' && (
+                    <button type="button" className="danger small" onClick={() => void revoke.run(i.id)} aria-label={`Withdraw the invite for ${i.name}`}>
+                      Withdraw
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </Card>
+  );
+}
