@@ -6,6 +6,7 @@
 import { StrictMode, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import type { Snippet } from '../../preload/contract';
+import { SnippetTabs } from './snippets';
 import { CopyButton } from './ui';
 import './styles.css';
 
@@ -45,7 +46,6 @@ function InvitePage() {
   const [error, setError] = useState<string>();
   const [accepted, setAccepted] = useState<Accepted>();
   const [busy, setBusy] = useState(false);
-  const [tab, setTab] = useState(0);
 
   useEffect(() => {
     fetch(`/invite/${encodeURIComponent(id)}/info`).then((r) => json<Info>(r)).then(setInfo, (e: Error) => setError(e.message));
@@ -65,7 +65,6 @@ function InvitePage() {
   };
 
   if (accepted) {
-    const snippet = accepted.snippets[tab];
     return (
       <main className="sign-in wide-page">
         <h1>Welcome, {accepted.name}</h1>
@@ -78,21 +77,7 @@ function InvitePage() {
         <p>
           Use it at <code>{accepted.endpoint}</code> (OpenAI-compatible clients: <code>{accepted.endpoint}/v1</code>).
         </p>
-        <div className="tabs" role="tablist" aria-label="Client">
-          {accepted.snippets.map((s, i) => (
-            <button key={s.client} type="button" role="tab" aria-selected={i === tab} onClick={() => setTab(i)}>
-              {s.client}
-            </button>
-          ))}
-        </div>
-        {snippet && (
-          <div role="tabpanel" className="snippet">
-            <pre>
-              <code>{snippet.code}</code>
-            </pre>
-            <CopyButton text={snippet.code} label="Copy snippet" />
-          </div>
-        )}
+        <SnippetTabs snippets={accepted.snippets} />
       </main>
     );
   }

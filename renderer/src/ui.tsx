@@ -111,3 +111,23 @@ export function Progress({ percent, label }: { percent: number; label: string })
     </div>
   );
 }
+
+/** A table's header row; `actions` adds an unlabelled-looking column screen readers still name. */
+export function TableHead({ columns, actions }: { columns: string[]; actions?: boolean }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((c) => (
+          <th key={c} scope="col">
+            {c}
+          </th>
+        ))}
+        {actions && (
+          <th scope="col">
+            <span className="sr-only">Actions</span>
+          </th>
+        )}
+      </tr>
+    </thead>
+  );
+}

@@ -3,7 +3,7 @@ import type { Results } from '../../../preload/contract';
 import { api } from '../api';
 import { ago } from '../format';
 import { useAction, useEvent, useLoad } from '../hooks';
-import { Card, CopyButton, ErrorNote } from '../ui';
+import { Card, CopyButton, ErrorNote, TableHead } from '../ui';
 
 const patterns = (text: string) => text.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
 
@@ -67,16 +67,7 @@ export function InviteCard({ endpoint }: { endpoint: string }) {
       <ErrorNote error={revoke.error} />
       {invites.data && invites.data.length > 0 && (
         <table>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">State</th>
-              <th scope="col">Expires</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={['Name', 'State', 'Expires']} actions />
           <tbody>
             {invites.data.map((i) => (
               <tr key={i.id}>

@@ -4,7 +4,7 @@ import type { MetricsBreakdown } from '../../../preload/contract';
 import { api } from '../api';
 import { count, ms } from '../format';
 import { useEvent, useLoad } from '../hooks';
-import { Card, Empty, ErrorNote, Loading } from '../ui';
+import { Card, Empty, ErrorNote, Loading, TableHead } from '../ui';
 
 const RANGES = [
   [1, 'Last 24 hours'],
@@ -19,15 +19,7 @@ function Breakdown({ title, rows }: { title: string; rows: MetricsBreakdown[] })
         <p className="muted">Nothing in this period.</p>
       ) : (
         <table>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Requests</th>
-              <th scope="col">Errors</th>
-              <th scope="col">Tokens in</th>
-              <th scope="col">Tokens out</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Name', 'Requests', 'Errors', 'Tokens in', 'Tokens out']} />
           <tbody>
             {rows.map((r) => (
               <tr key={r.name}>

@@ -3,7 +3,7 @@ import type { InstalledModel, PullJob } from '../../../preload/contract';
 import { api } from '../api';
 import { ago, bytes } from '../format';
 import { useAction, useEvent, useLoad } from '../hooks';
-import { Card, Confirm, Empty, ErrorNote, Loading, Progress } from '../ui';
+import { Card, Confirm, Empty, ErrorNote, Loading, Progress, TableHead } from '../ui';
 
 function PullRow({ job, onCancel }: { job: PullJob; onCancel: () => void }) {
   const p = job.progress;
@@ -88,19 +88,7 @@ export function Models() {
           <Empty>No models yet. Download one above, for example llama3.2.</Empty>
         ) : (
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Size</th>
-                <th scope="col">Family</th>
-                <th scope="col">Parameters</th>
-                <th scope="col">Quantisation</th>
-                <th scope="col">Modified</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['Name', 'Size', 'Family', 'Parameters', 'Quantisation', 'Modified']} actions />
             <tbody>
               {models.data.installed.map((m) => (
                 <tr key={m.name}>

@@ -3,7 +3,7 @@ import type { LiveRequest, OllamaStatus, Overview as OverviewData } from '../../
 import { api } from '../api';
 import { ago, count } from '../format';
 import { useAction, useEvent, useLoad } from '../hooks';
-import { Card, CopyButton, ErrorNote, Loading, Stat } from '../ui';
+import { Card, CopyButton, ErrorNote, Loading, Stat, TableHead } from '../ui';
 import { OllamaCard } from './OllamaCard';
 
 export function Overview() {
@@ -73,15 +73,7 @@ export function Overview() {
           <p className="muted">No requests are running right now.</p>
         ) : (
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Token</th>
-                <th scope="col">Model</th>
-                <th scope="col">Route</th>
-                <th scope="col">From</th>
-                <th scope="col">Started</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Token', 'Model', 'Route', 'From', 'Started']} />
             <tbody>
               {requests.map((r) => (
                 <tr key={r.id}>

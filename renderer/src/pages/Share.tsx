@@ -4,6 +4,7 @@ import { api } from '../api';
 import { download } from '../format';
 import { useAction, useLoad } from '../hooks';
 import { Card, CopyButton, ErrorNote, Loading } from '../ui';
+import { SnippetTabs } from '../snippets';
 import { InviteCard } from './InviteCard';
 import { SecretOnce, TokenForm } from './TokenForm';
 
@@ -18,7 +19,6 @@ export function Share() {
   const [pasted, setPasted] = useState('');
   const [endpoint, setEndpoint] = useState('');
   const [bundle, setBundle] = useState<ShareBundle>();
-  const [snippet, setSnippet] = useState(0);
   const make = useAction((args: { endpoint: string; token: string; model?: string }) => api.shareBundle(args));
   const ca = useAction(() => api.getCaCertificate());
 
@@ -108,21 +108,7 @@ export function Share() {
                 </p>
               </div>
             </div>
-            <div className="tabs" role="tablist" aria-label="Client">
-              {bundle.snippets.map((s, i) => (
-                <button key={s.client} type="button" role="tab" aria-selected={i === snippet} onClick={() => setSnippet(i)}>
-                  {s.client}
-                </button>
-              ))}
-            </div>
-            {bundle.snippets[snippet] && (
-              <div role="tabpanel" className="snippet">
-                <pre>
-                  <code>{bundle.snippets[snippet].code}</code>
-                </pre>
-                <CopyButton text={bundle.snippets[snippet].code} label="Copy snippet" />
-              </div>
-            )}
+            <SnippetTabs snippets={bundle.snippets} />
           </>
         )}
       </Card>

@@ -3,7 +3,7 @@ import type { Results, TokenView } from '../../../preload/contract';
 import { api } from '../api';
 import { ago, count } from '../format';
 import { useAction, useEvent, useLoad } from '../hooks';
-import { Card, Confirm, Empty, ErrorNote, Loading } from '../ui';
+import { Card, Confirm, Empty, ErrorNote, Loading, TableHead } from '../ui';
 import { SecretOnce, TokenForm } from './TokenForm';
 
 function status(t: TokenView): { label: string; tone: 'ok' | 'bad' | 'warn' } {
@@ -63,18 +63,7 @@ export function Tokens() {
           </Empty>
         ) : (
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">May</th>
-                <th scope="col">Last used</th>
-                <th scope="col">Last 30 days</th>
-                <th scope="col">Status</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['Name', 'May', 'Last used', 'Last 30 days', 'Status']} actions />
             <tbody>
               {list.map((t) => {
                 const s = status(t);
