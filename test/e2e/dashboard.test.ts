@@ -23,6 +23,17 @@ describe('the dashboard in Chromium against gatehouse serve', { skip: browserMis
     await page.goto(serve.adminLink.replace(/#.*$/, `#/${name}`));
     await page.getByRole('heading', { level: 1 }).filter({ hasText: new RegExp(name, 'i') }).waitFor();
   };
+  /** Fills the token form once it has settled (its model list loaded), then submits it. */
+  const createToken = async (name: string, submit: string) => {
+    const form = page.getByRole('form', { name: 'New token' });
+    await form.waitFor();
+    await eventually(async () => (await form.getByText('Loading installed models…').count()) === 0, 5000, 'the model list to load');
+    const field = form.getByLabel('Name', { exact: true });
+    await field.fill(name);
+    await eventually(async () => (await field.inputValue()) === name, 2000, 'the name to be typed');
+    await form.getByRole('button', { name: submit }).click();
+    await page.getByTestId('token-secret').or(form.getByRole('alert')).first().waitFor();
+  };
   const chat = (token: string) => call(`${serve.url}/api/chat`, { ca, headers: bearer(token), body: { model: 'llama3.2', messages: [{ role: 'user', content: 'hi' }], stream: false } });
 
 
@@ -37,8 +48,7 @@ describe('the dashboard in Chromium against gatehouse serve', { skip: browserMis
   it('creates a token, shows its secret once, and the token works over HTTPS', async () => {
     await go('tokens');
     await page.getByRole('button', { name: 'New token' }).click();
-    await page.getByLabel('Name', { exact: true }).fill('e2e-alice');
-    await page.getByRole('button', { name: 'Create token' }).click();
+    await createToken('e2e-alice', 'Create token');
     aliceToken = (await page.getByTestId('token-secret').textContent()) ?? '';
     assert.match(aliceToken, /^gth_[0-9A-Za-z]{49}$/);
     await page.getByRole('cell', { name: /^e2e-alice/ }).waitFor();
@@ -76,8 +86,7 @@ describe('the dashboard in Chromium against gatehouse serve', { skip: browserMis
 
   it('shares a new token: the QR code decodes to the endpoint and the token; the CA downloads', async () => {
     await go('share');
-    await page.getByLabel('Name', { exact: true }).fill('e2e-bob');
-    await page.getByRole('button', { name: 'Create and share' }).click();
+    await createToken('e2e-bob', 'Create and share');
     const secret = (await page.getByTestId('token-secret').textContent()) ?? '';
     const qr = await page.getByTestId('share-qr').getAttribute('src');
     const [decoded] = await decodeQr(qr ?? '');

@@ -61,6 +61,7 @@ describe('remote administration and invites, from another computer (a network na
     assert.match(secret, /^[A-Z2-7]{32}$/);
     await local.page.getByLabel('The 6-digit code the app shows now').fill(await generate({ secret }));
     await local.page.getByRole('button', { name: 'Turn on remote administration' }).click();
+    await local.page.getByTestId('recovery-codes').waitFor();
     recovery = await local.page.getByTestId('recovery-codes').locator('code').allTextContents();
     assert.equal(recovery.length, 10);
     await local.page.screenshot({ path: join(SCREENSHOTS, 'remote-admin-enabled-light.png'), fullPage: true });
