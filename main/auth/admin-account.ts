@@ -12,7 +12,7 @@ import type { Store } from '../store/store';
 const scrypt = (password: string, salt: Buffer, keylen: number, options: ScryptOptions) =>
   new Promise<Buffer>((resolve, reject) => scryptCb(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))));
 
-/** scrypt at N=2^15, r=8: 32 MiB and roughly 100 ms per guess on this kind of machine. */
+/** scrypt at N=2^15, r=8: 32 MiB and about 120 ms per guess on this 2-core machine. */
 const SCRYPT = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 
 export async function hashPassword(password: string): Promise<string> {
