@@ -22,6 +22,7 @@ import type { SecuritySink } from './metering/security-events';
 import { OllamaClient } from './ollama/client';
 import { PullJobs } from './ollama/pull-jobs';
 import { OllamaSupervisor, type SupervisorOptions } from './ollama/supervisor';
+import { probeUpstream } from './ollama/upstream-probe';
 import { Store } from './store/store';
 import { currentHostNames, lanAddresses, type HostNames } from './tls/addresses';
 import type { SecretVault } from './tls/files';
@@ -113,7 +114,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     verifier = new TokenVerifier(store);
     metering = new Metering(store, log, {
       ...(options.meteringFlushMs ? { flushIntervalMs: options.meteringFlushMs } : {}),
-      upstreamUp: () => upstreamAnswers(current.upstream),
+      upstreamUp: async () => (await probeUpstream(current.upstream, 1000)).kind === 'ollama',
     });
     const meter = metering;
     const models = new OllamaClient(() => current.upstream);
@@ -269,17 +270,6 @@ export function servingUrls(scheme: 'http' | 'https', host: string, port: number
   if (host !== '0.0.0.0' && host !== '::') return [url(host)];
   const local = /^[a-z0-9-]+$/i.test(hostname()) ? [url(`${hostname().toLowerCase()}.local`)] : [];
   return [url('localhost'), ...local, ...lanAddresses().filter((ip) => host === '::' || !ip.includes(':')).map(url)];
-}
-
-/** Whether Ollama answers at `upstream` within a second (for the metrics' `upstream_up`). */
-async function upstreamAnswers(upstream: string): Promise<boolean> {
-  try {
-    const res = await fetch(`${upstream}/api/version`, { signal: AbortSignal.timeout(1000) });
-    await res.body?.cancel();
-    return res.ok;
-  } catch {
-    return false;
-  }
 }
 
 function listenError(err: unknown, host: string, port: number): GatehouseError {

@@ -202,7 +202,7 @@ export interface Results {
   createToken: { token: string; record: TokenRecord };
   updateToken: TokenRecord;
   revokeToken: TokenRecord;
-  getShareInfo: { endpoints: Endpoint[]; caFingerprint: string | null; tokens: TokenRecord[] };
+  getShareInfo: { endpoints: Endpoint[]; caFingerprint: string | null };
   shareBundle: ShareBundle;
   getCaCertificate: { pem: string; fingerprint: string } | null;
   listModels: { installed: InstalledModel[]; running: RunningModel[]; pulls: PullJob[] };

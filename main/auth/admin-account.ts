@@ -43,6 +43,14 @@ export function checkPasswordStrength(password: unknown): string {
   return password;
 }
 
+/** Ten codes like `3f9a1-c07be` (40 random bits each): shown once, stored hashed. */
+function newRecoveryCodes(): string[] {
+  return Array.from({ length: 10 }, () => {
+    const raw = randomBytes(5).toString('hex');
+    return `${raw.slice(0, 5)}-${raw.slice(5)}`;
+  });
+}
+
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const normaliseCode = (code: string) => code.toLowerCase().replace(/[\s-]/g, '');
 
@@ -91,10 +99,7 @@ export class AdminAccount {
     if (!account.pendingTotp) throw new UsageError('There is no authenticator waiting to be confirmed.', 'Start again: enter the password to get a new QR code.');
     const step = await this.totpStep(account.pendingTotp, code, 0);
     if (step === null) throw new GatehouseError('TOTP_INVALID', 'That code is not right for the new authenticator.', 'Check the phone\'s clock, then enter the code it shows now.');
-    const recoveryCodes = Array.from({ length: 10 }, () => {
-      const raw = randomBytes(8).toString('hex').slice(0, 10);
-      return `${raw.slice(0, 5)}-${raw.slice(5)}`;
-    });
+    const recoveryCodes = newRecoveryCodes();
     this.store.audited({ actor, action: 'admin.remote_enabled', detail: 'password + TOTP' }, () => {
       this.store.adminAccount.save({ passwordHash: account.passwordHash, totpSecret: account.pendingTotp, pendingTotp: null, lastTotpStep: step }, this.clock());
       this.store.adminAccount.replaceCodes(recoveryCodes.map((c) => sha256(normaliseCode(c))));
@@ -123,7 +128,7 @@ export class AdminAccount {
 
   renewRecoveryCodes(actor: Actor): string[] {
     if (!this.status().enabled) throw new UsageError('Remote sign-in is off, so there are no recovery codes.');
-    const codes = Array.from({ length: 10 }, () => randomBytes(8).toString('hex').slice(0, 10)).map((raw) => `${raw.slice(0, 5)}-${raw.slice(5)}`);
+    const codes = newRecoveryCodes();
     this.store.audited({ actor, action: 'admin.recovery_codes_renewed' }, () => this.store.adminAccount.replaceCodes(codes.map((c) => sha256(normaliseCode(c)))));
     return codes;
   }

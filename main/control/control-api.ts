@@ -54,6 +54,8 @@ export class ControlApi {
       // A burst of requests becomes one update every 200 ms, not one per request.
       this.unhook.push(
         metering.onLive(() => {
+          // Headless with no dashboard open: nothing to schedule on the request path.
+          if (!this.listeners.get('live')?.size) return;
           this.liveTimer ??= setTimeout(() => {
             this.liveTimer = undefined;
             this.emit('live', metering.live());

@@ -110,7 +110,6 @@ export function createHandlers(ctx: ControlContext, changed: (what: 'tokens' | '
     getShareInfo: () => ({
       endpoints: endpoints().filter((e) => !e.url.includes('//localhost')),
       caFingerprint: ctx.serving?.()?.tls?.caFingerprint ?? null,
-      tokens: tokens('system').list().filter((t) => t.revokedAt === null && (t.expiresAt === null || t.expiresAt > clock())),
     }),
     shareBundle: async ({ endpoint, token, model }) => {
       if (!isWellFormedToken(token)) throw new UsageError('That is not a Gatehouse token: check that it was copied whole.');

@@ -13,6 +13,7 @@ import { clientSnippets } from '../share/snippets';
 import type { HostNames } from '../tls/addresses';
 import { isOwnHost, statusOf } from './admin/guard';
 import { plainIp } from './client-address';
+import { HELMET_OPTIONS } from './security-headers';
 
 export interface InviteDeps {
   invites: Invites;
@@ -33,12 +34,7 @@ export interface InviteDeps {
  */
 export async function invitePlugin(app: FastifyInstance, deps: InviteDeps): Promise<void> {
   const limiter = new RateLimiter();
-  await app.register(helmet, {
-    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], connectSrc: ["'self'"], objectSrc: ["'none'"], baseUri: ["'none'"], frameAncestors: ["'none'"], formAction: ["'none'"] } },
-    strictTransportSecurity: false,
-    crossOriginEmbedderPolicy: false,
-    referrerPolicy: { policy: 'no-referrer' },
-  });
+  await app.register(helmet, HELMET_OPTIONS);
 
   const fail = (request: FastifyRequest, reply: FastifyReply, err: GatehouseError, secEvent: boolean, status = statusOf(err.code)) => {
     if (secEvent) deps.security({ at: Date.now(), kind: 'invite_failed', ip: plainIp(request.ip), method: request.method, path: request.url.split('?')[0]!.slice(0, 120), detail: err.message });

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Platform } from './install';
 import type { OllamaOwner } from './processes';
+import { probeUpstream } from './upstream-probe';
 
 /** Where an Ollama answers without a gate, and how to close it. */
 export interface Exposure {
@@ -29,7 +30,9 @@ export interface ExposureProbe {
  */
 export async function checkExposure(probe: ExposureProbe): Promise<Exposure | null> {
   const timeoutMs = probe.timeoutMs ?? 500;
-  const answered = await Promise.all(probe.addresses.map(async (ip) => ((await answersAsOllama(ip, probe.port, timeoutMs)) ? ip : null)));
+  const answered = await Promise.all(
+    probe.addresses.map(async (ip) => ((await probeUpstream(`http://${ip.includes(':') ? `[${ip}]` : ip}:${probe.port}`, timeoutMs)).kind === 'ollama' ? ip : null)),
+  );
   const found = new Set(answered.filter((ip): ip is string => ip !== null));
   if (probe.platform === 'linux') {
     const table = probe.socketTable ?? (await readSocketTable());
@@ -42,17 +45,6 @@ export async function checkExposure(probe: ExposureProbe): Promise<Exposure | nu
     message: `Ollama is reachable from your network without a token (${addresses.map((a) => (a.includes(':') ? `[${a}]` : a) + `:${probe.port}`).join(', ')}).`,
     fix: exposureFix(probe.platform, probe.owner),
   };
-}
-
-async function answersAsOllama(ip: string, port: number, timeoutMs: number): Promise<boolean> {
-  const host = ip.includes(':') ? `[${ip}]` : ip;
-  try {
-    const res = await fetch(`http://${host}:${port}/api/version`, { signal: AbortSignal.timeout(timeoutMs) });
-    const body = (await res.json()) as { version?: unknown };
-    return typeof body.version === 'string';
-  } catch {
-    return false;
-  }
 }
 
 async function readSocketTable(): Promise<string> {

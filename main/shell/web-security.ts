@@ -1,4 +1,5 @@
 import type { WebPreferences } from 'electron';
+import { cspHeader } from '../gateway/security-headers';
 
 /** The only webPreferences any Gatehouse window gets. */
 export function webPreferences(preload: string): WebPreferences {
@@ -15,19 +16,8 @@ export function webPreferences(preload: string): WebPreferences {
   };
 }
 
-/** The packaged window's Content-Security-Policy (QR codes are data: images). */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "font-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+/** The window's Content-Security-Policy: the same policy as the dashboard's pages. */
+export const CONTENT_SECURITY_POLICY = cspHeader();
 
 /** Links the window may open in the user's browser: https only, and only these sites. */
 const EXTERNAL_HOSTS = new Set(['ollama.com', 'www.ollama.com', 'github.com', 'docs.openwebui.com', 'docs.continue.dev']);

@@ -45,7 +45,9 @@ describe('shared pull jobs', async () => {
   });
 
   it('refuses a name that is not a model name before calling Ollama', () => {
+    const pulls = fake.requests.filter((r) => r.url === '/api/pull').length;
     assert.throws(() => jobs.pull('../../etc'), /not a model name/);
+    assert.equal(fake.requests.filter((r) => r.url === '/api/pull').length, pulls, 'nothing reached Ollama');
   });
 });
 

@@ -16,6 +16,7 @@ import type { Logger } from '../../log';
 import type { SecurityEventKind, SecuritySink } from '../../metering/security-events';
 import type { HostNames } from '../../tls/addresses';
 import { plainIp } from '../client-address';
+import { HELMET_OPTIONS } from '../security-headers';
 import { isOwnHost, isSameOrigin, statusOf } from './guard';
 
 export interface AdminDeps {
@@ -56,25 +57,7 @@ export async function adminPlugin(app: FastifyInstance, deps: AdminDeps): Promis
   const cookieOptions = { path: '/', secure: deps.tls, sameSite: 'strict' as const };
 
   await app.register(cookie);
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        fontSrc: ["'self'"],
-        objectSrc: ["'none'"],
-        baseUri: ["'none'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-      },
-    },
-    strictTransportSecurity: false, // a self-signed CA on a LAN must stay reachable by address
-    crossOriginEmbedderPolicy: false,
-  });
+  await app.register(helmet, HELMET_OPTIONS);
 
   const lockout = new AdminLockout();
   let allowList = { text: '', ranges: [] as Cidr[] };

@@ -4,8 +4,7 @@ import { api } from '../api';
 import { ago } from '../format';
 import { useAction, useEvent, useLoad } from '../hooks';
 import { Card, CopyButton, ErrorNote, TableHead } from '../ui';
-
-const patterns = (text: string) => text.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
+import { patterns } from './TokenForm';
 
 /** Invite a teammate with a one-time link instead of handing over a secret; and the invites so far. */
 export function InviteCard({ endpoint }: { endpoint: string }) {

@@ -13,7 +13,8 @@ const EXPIRIES = [
   ['365d', '1 year'],
 ] as const;
 
-const patterns = (text: string) => text.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
+/** "llama3*, qwen3:8b" → the list of model names or patterns. */
+export const patterns = (text: string) => text.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
 // Empty: the default for new tokens from Settings.
 const limitOf = (text: string) => (text.trim() === '' ? undefined : Number(text));
 
