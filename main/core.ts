@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { AdminAccount } from './auth/admin-account';
+import { AdminLockout, DEFAULT_SIGN_IN_LIMITS } from './auth/admin-lockout';
 import { Invites } from './share/invites';
 import { AdminSessions, DEFAULT_SESSION_POLICY, type SessionPolicy } from './auth/admin-sessions';
 import { TokenVerifier } from './auth/token-verifier';
@@ -121,8 +122,9 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     const pulls = new PullJobs(models);
     const ollama = options.ollama ? new OllamaSupervisor({ ...options.ollama, upstream: () => current.upstream, log }) : null;
     let serving: (Serving & { port: number }) | null = null;
-    control = new ControlApi({ store, settings, overrides: options.overrides ?? {}, models, pulls, verifier, metering: meter, ollama, serving: () => serving, ...(options.vault ? { vaultDescription: options.vault.describe } : {}) });
-    const hostNames = options.hostNames ?? (() => currentHostNames());
+    const account = new AdminAccount(store, Date.now, options.vault);
+    control = new ControlApi({ store, settings, account, overrides: options.overrides ?? {}, models, pulls, verifier, metering: meter, ollama, serving: () => serving, ...(options.vault ? { vaultDescription: options.vault.describe } : {}) });
+    const hostNames = options.hostNames ?? cached(currentHostNames, 5000);
     const tls = useTls
       ? new TlsManager({ tlsDir: dataPaths(options.dataDir).tlsDir, settings: current, ...(options.hostNames ? { hostNames: options.hostNames } : {}), ...(options.vault ? { vault: options.vault } : {}) })
       : undefined;
@@ -137,6 +139,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       verifier,
       settings,
       isLocalClient,
+      hostNames,
       ...(material ? { https: { key: material.key, cert: material.cert } } : {}),
       log,
       metering: meter,
@@ -146,7 +149,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
         sessions: new AdminSessions(store, AdminSessions.loadKey(options.dataDir, options.vault), () =>
           options.sessionPolicy ?? { ...DEFAULT_SESSION_POLICY, idleMs: current.adminIdleMinutes * 60_000, absoluteMs: current.adminSessionHours * 3_600_000 },
         ),
-        account: new AdminAccount(store),
+        account,
+        lockout: new AdminLockout(store.lockouts, Date.now, DEFAULT_SIGN_IN_LIMITS, (err) => log.warn(`Could not store a sign-in lockout: ${(err as Error).message}`)),
         settings,
         isLocalClient,
         hostNames,
@@ -240,6 +244,20 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     store.close();
     throw err;
   }
+}
+
+/** `compute`'s value, recomputed at most every `ttlMs` (interfaces change rarely; requests ask often). */
+function cached<T>(compute: () => T, ttlMs: number): () => T {
+  let value: T | undefined;
+  let at = 0;
+  return () => {
+    const now = performance.now();
+    if (value === undefined || now - at > ttlMs) {
+      value = compute();
+      at = now;
+    }
+    return value;
+  };
 }
 
 function loadSettings(store: Store, overrides: Partial<Settings> | undefined, log: Logger): Settings {

@@ -35,6 +35,8 @@ const policy = {
   rpm: limit.optional(),
   concurrency: limit.optional(),
   metrics: z.boolean().optional(),
+  /** May use cloud models and web search/fetch (they run on the owner's ollama.com account). */
+  cloud: z.boolean().optional(),
   /** A duration such as 30d or 12h, or a date such as 2027-01-31; null for no expiry. */
   expiresIn: z.string().trim().max(32).nullable().optional(),
 };
@@ -53,6 +55,7 @@ export const schemas = {
       allowModels: policy.allowModels.default([]),
       denyModels: policy.denyModels.default([]),
       metrics: policy.metrics.default(false),
+      cloud: policy.cloud.default(false),
     })
     .strict(),
   /** Changes only the fields given; `expiresIn: null` removes the expiry, `rpm: null` the limit. */

@@ -1,4 +1,3 @@
-import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import * as zxcvbnCommon from '@zxcvbn-ts/language-common';
@@ -7,27 +6,13 @@ import { generateSecret, generateURI, verify } from 'otplib';
 import QRCode from 'qrcode';
 import { GatehouseError, UsageError } from '../errors';
 import type { Actor } from '../metering/records';
+import type { AdminAccountRow } from '../store/admin-account-repo';
 import type { Store } from '../store/store';
+import { isSealedText, openText, sealText, type SecretVault } from '../tls/files';
+import { checkPassword, hashPassword } from './passwords';
+import { codeMatches, idOf, newRecoveryCodes } from './recovery-codes';
 
-const scrypt = (password: string, salt: Buffer, keylen: number, options: ScryptOptions) =>
-  new Promise<Buffer>((resolve, reject) => scryptCb(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))));
-
-/** scrypt at N=2^15, r=8: 32 MiB and about 120 ms per guess on this 2-core machine. */
-const SCRYPT = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
-
-export async function hashPassword(password: string): Promise<string> {
-  const salt = randomBytes(16);
-  const key = await scrypt(password, salt, 32, SCRYPT);
-  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${key.toString('base64')}`;
-}
-
-export async function checkPassword(password: string, stored: string): Promise<boolean> {
-  const [kind, n, r, p, salt, key] = stored.split('$');
-  if (kind !== 'scrypt' || !salt || !key) return false;
-  const expected = Buffer.from(key, 'base64');
-  const actual = await scrypt(password, Buffer.from(salt, 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p), maxmem: SCRYPT.maxmem });
-  return timingSafeEqual(actual, expected);
-}
+export { checkPassword, hashPassword } from './passwords';
 
 let strength: ZxcvbnFactory | undefined;
 
@@ -43,17 +28,6 @@ export function checkPasswordStrength(password: unknown): string {
   return password;
 }
 
-/** Ten codes like `3f9a1-c07be` (40 random bits each): shown once, stored hashed. */
-function newRecoveryCodes(): string[] {
-  return Array.from({ length: 10 }, () => {
-    const raw = randomBytes(5).toString('hex');
-    return `${raw.slice(0, 5)}-${raw.slice(5)}`;
-  });
-}
-
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-const normaliseCode = (code: string) => code.toLowerCase().replace(/[\s-]/g, '');
-
 export interface Enrollment {
   secret: string;
   otpauthUri: string;
@@ -68,13 +42,29 @@ export interface AdminStatus {
 
 /**
  * The remote administrator: an scrypt-hashed password, a TOTP authenticator (with a used time
- * step never accepted twice) and ten single-use recovery codes, stored as hashes.
+ * step never accepted twice, sealed by the OS keystore when there is one) and ten single-use
+ * recovery codes under scrypt.
  */
 export class AdminAccount {
   constructor(
     private readonly store: Store,
     private readonly clock: () => number = Date.now,
+    /** Seals the authenticator secrets at rest, like the private keys, where the app has a keystore. */
+    private readonly vault?: SecretVault,
   ) {}
+
+  /** The stored account with its authenticator secrets opened; plain ones are sealed on the way when a vault is given. */
+  private account(): AdminAccountRow {
+    const stored = this.store.adminAccount.get();
+    const opened = { ...stored, totpSecret: openText(stored.totpSecret, this.vault), pendingTotp: openText(stored.pendingTotp, this.vault) };
+    const unsealed = (v: string | null) => v !== null && !isSealedText(v);
+    if (this.vault && (unsealed(stored.totpSecret) || unsealed(stored.pendingTotp))) this.save(opened);
+    return opened;
+  }
+
+  private save(row: AdminAccountRow): void {
+    this.store.adminAccount.save({ ...row, totpSecret: sealText(row.totpSecret, this.vault), pendingTotp: sealText(row.pendingTotp, this.vault) }, this.clock());
+  }
 
   status(): AdminStatus {
     const a = this.store.adminAccount.get();
@@ -84,28 +74,28 @@ export class AdminAccount {
 
   /** Step one of turning remote sign-in on (or of a TOTP reset): a password, then a new authenticator secret to scan. */
   async beginEnrollment(password: string | null): Promise<Enrollment> {
-    const account = this.store.adminAccount.get();
+    const account = this.account();
     const passwordHash = password === null ? account.passwordHash : await hashPassword(checkPasswordStrength(password));
     if (!passwordHash) throw new UsageError('Choose an admin password first.');
     const secret = generateSecret();
-    this.store.adminAccount.save({ ...account, passwordHash, pendingTotp: secret }, this.clock());
+    this.save({ ...account, passwordHash, pendingTotp: secret });
     const otpauthUri = generateURI({ issuer: 'Gatehouse', label: `admin@${hostname()}`, secret });
     return { secret, otpauthUri, qrDataUrl: await QRCode.toDataURL(otpauthUri, { errorCorrectionLevel: 'M', margin: 2, width: 240 }) };
   }
 
   /** Step two: a code from the authenticator proves it has the secret; remote sign-in is on, with fresh recovery codes. */
   async confirmEnrollment(code: string, actor: Actor): Promise<{ recoveryCodes: string[] }> {
-    const account = this.store.adminAccount.get();
+    const account = this.account();
     if (!account.pendingTotp) throw new UsageError('There is no authenticator waiting to be confirmed.', 'Start again: enter the password to get a new QR code.');
     const step = await this.totpStep(account.pendingTotp, code, 0);
     if (step === null) throw new GatehouseError('TOTP_INVALID', 'That code is not right for the new authenticator.', 'Check the phone\'s clock, then enter the code it shows now.');
-    const recoveryCodes = newRecoveryCodes();
+    const { codes, stored } = await newRecoveryCodes();
     this.store.audited({ actor, action: 'admin.remote_enabled', detail: 'password + TOTP' }, () => {
-      this.store.adminAccount.save({ passwordHash: account.passwordHash, totpSecret: account.pendingTotp, pendingTotp: null, lastTotpStep: step }, this.clock());
-      this.store.adminAccount.replaceCodes(recoveryCodes.map((c) => sha256(normaliseCode(c))));
+      this.save({ passwordHash: account.passwordHash, totpSecret: account.pendingTotp, pendingTotp: null, lastTotpStep: step });
+      this.store.adminAccount.replaceCodes(stored);
       this.store.settings.set('remoteAdmin', true);
     });
-    return { recoveryCodes };
+    return { recoveryCodes: codes };
   }
 
   /** Remote sign-in off: the credentials are forgotten and every session ends. */
@@ -120,16 +110,16 @@ export class AdminAccount {
   }
 
   async changePassword(current: string, next: string, actor: Actor): Promise<void> {
-    const account = this.store.adminAccount.get();
+    const account = this.account();
     if (!account.passwordHash || !(await checkPassword(current, account.passwordHash))) throw new GatehouseError('PASSWORD_INVALID', 'The current password is not right.');
     const passwordHash = await hashPassword(checkPasswordStrength(next));
-    this.store.audited({ actor, action: 'admin.password_changed' }, () => this.store.adminAccount.save({ ...account, passwordHash }, this.clock()));
+    this.store.audited({ actor, action: 'admin.password_changed' }, () => this.save({ ...account, passwordHash }));
   }
 
-  renewRecoveryCodes(actor: Actor): string[] {
+  async renewRecoveryCodes(actor: Actor): Promise<string[]> {
     if (!this.status().enabled) throw new UsageError('Remote sign-in is off, so there are no recovery codes.');
-    const codes = newRecoveryCodes();
-    this.store.audited({ actor, action: 'admin.recovery_codes_renewed' }, () => this.store.adminAccount.replaceCodes(codes.map((c) => sha256(normaliseCode(c)))));
+    const { codes, stored } = await newRecoveryCodes();
+    this.store.audited({ actor, action: 'admin.recovery_codes_renewed' }, () => this.store.adminAccount.replaceCodes(stored));
     return codes;
   }
 
@@ -138,12 +128,13 @@ export class AdminAccount {
    * or an unused recovery code. Returns how the second factor was met; throws on any failure.
    */
   async verifySignIn(password: unknown, code: unknown): Promise<'totp' | 'recovery'> {
-    const account = this.store.adminAccount.get();
     const refuse = () => new GatehouseError('SIGN_IN_FAILED', 'The password or the code is not right.', 'Codes change every 30 seconds; a recovery code works once.');
-    if (!this.status().enabled || !account.passwordHash || !account.totpSecret) {
+    if (!this.status().enabled) {
       throw new GatehouseError('REMOTE_ADMIN_OFF', 'Remote sign-in is off on this Gatehouse.', 'Turn it on from the dashboard or the CLI on the Gatehouse computer: gatehouse admin enable-remote');
     }
-    if (typeof password !== 'string' || typeof code !== 'string' || password.length > 256 || code.length > 32) throw refuse();
+    const account = this.account();
+    if (!account.passwordHash || !account.totpSecret) throw refuse();
+    if (typeof password !== 'string' || typeof code !== 'string' || password.length > 256 || code.length > 40) throw refuse();
     if (!(await checkPassword(password, account.passwordHash))) throw refuse();
     const digits = code.replace(/\s/g, '');
     if (/^\d{6}$/.test(digits)) {
@@ -151,7 +142,9 @@ export class AdminAccount {
       if (step !== null && this.store.adminAccount.useStep(step)) return 'totp';
       throw refuse();
     }
-    if (this.store.adminAccount.useCode(sha256(normaliseCode(code)), this.clock())) {
+    const id = idOf(code);
+    if (id === null) throw refuse();
+    if ((await codeMatches(code, this.store.adminAccount.unusedCodeHash(id))) && this.store.adminAccount.useCode(id, this.clock())) {
       this.store.metering.audit({ at: this.clock(), actor: 'remote-admin', action: 'admin.recovery_code_used', detail: `${this.store.adminAccount.codesLeft()} left` });
       return 'recovery';
     }

@@ -8,6 +8,8 @@ export interface ModelAcl {
   check(canonical: string): AclVerdict;
   /** True when the token may use every local model (no allow list, no deny list). */
   readonly unrestricted: boolean;
+  /** May use what runs on the owner's ollama.com account: cloud models, web search and fetch. */
+  readonly cloud: boolean;
 }
 
 const GLOB = /[*?[\]{}!()+@]/;
@@ -28,30 +30,26 @@ export function canonicalPattern(pattern: string): string {
   return p;
 }
 
+export const CLOUD_REFUSAL = "a cloud model, which runs on the owner's ollama.com account; the token needs the cloud permission (gatehouse token update <name> --cloud)";
+
 /**
  * Allow and deny patterns of one token. Deny wins (and matches the bare model name in any namespace
- * too); no allow list means every local model. Cloud
- * models (which spend the owner's ollama.com account) pass only when an allow pattern that names
- * "cloud" matches them: `*` alone never lets them through.
+ * too); no allow list means every local model. Cloud models (which spend the owner's ollama.com
+ * account) need the token's cloud permission as well, whatever the patterns say.
  */
-export function compileAcl(allow: readonly string[], deny: readonly string[]): ModelAcl {
+export function compileAcl(allow: readonly string[], deny: readonly string[], cloud = false): ModelAcl {
   const allowPatterns = allow.map(canonicalPattern);
   const denyMatch = deny.length ? picomatch(deny.map(canonicalPattern), { nocase: true }) : undefined;
   const allowMatch = allowPatterns.length ? picomatch(allowPatterns, { nocase: true }) : undefined;
-  const cloudPatterns = allowPatterns.filter((p) => p.includes('cloud'));
-  const cloudMatch = cloudPatterns.length ? picomatch(cloudPatterns, { nocase: true }) : undefined;
   return {
     unrestricted: !allow.length && !deny.length,
+    cloud,
     check(canonical) {
       // Deny patterns also see the bare `model:tag`, so `qwen*` denies `hf.co/someone/qwen…` too.
       if (denyMatch && (denyMatch(canonical) || denyMatch(canonical.slice(canonical.lastIndexOf('/') + 1)))) {
         return { allowed: false, why: 'denied for this token' };
       }
-      if (isCloudModel(canonical)) {
-        return cloudMatch?.(canonical)
-          ? { allowed: true }
-          : { allowed: false, why: "a cloud model, which would run on the owner's ollama.com account; allow it by name to use it" };
-      }
+      if (isCloudModel(canonical) && !cloud) return { allowed: false, why: CLOUD_REFUSAL };
       if (allowMatch && !allowMatch(canonical)) return { allowed: false, why: 'not in the models this token may use' };
       return { allowed: true };
     },
@@ -70,7 +68,7 @@ export function aclFor(token: TokenRecord | undefined): ModelAcl {
   if (!token) return LOCAL_TRUSTED_ACL;
   let acl = compiled.get(token);
   if (!acl) {
-    acl = compileAcl(token.allowModels, token.denyModels);
+    acl = compileAcl(token.allowModels, token.denyModels, token.cloud);
     compiled.set(token, acl);
   }
   return acl;

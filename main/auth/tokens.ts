@@ -19,6 +19,7 @@ export interface CreateTokenInput {
   rpm?: number | null;
   concurrency?: number | null;
   metrics?: boolean;
+  cloud?: boolean;
   expiresAt?: number | null;
 }
 
@@ -39,6 +40,7 @@ function describePolicy(p: TokenPolicy): string {
     p.rpm ? `rpm=${p.rpm}` : '',
     p.concurrency ? `concurrency=${p.concurrency}` : '',
     p.metrics ? 'metrics' : '',
+    p.cloud ? 'cloud' : '',
     p.expiresAt ? `expires=${new Date(p.expiresAt).toISOString()}` : '',
   ]
     .filter(Boolean)
@@ -107,6 +109,7 @@ export class TokenService {
       rpm: validateLimit(input.rpm === undefined ? defaults.defaultRpm || null : input.rpm, 'Requests per minute'),
       concurrency: validateLimit(input.concurrency === undefined ? defaults.defaultConcurrency || null : input.concurrency, 'Concurrency'),
       metrics: input.metrics === true,
+      cloud: input.cloud === true,
       expiresAt: validateExpiry(input.expiresAt, now),
     };
     if (this.store.tokens.find(name)?.revokedAt === null) {
@@ -151,6 +154,7 @@ export class TokenService {
       rpm: has('rpm') ? validateLimit(changes.rpm, 'Requests per minute') : current.rpm,
       concurrency: has('concurrency') ? validateLimit(changes.concurrency, 'Concurrency') : current.concurrency,
       metrics: has('metrics') ? changes.metrics === true : current.metrics,
+      cloud: has('cloud') ? changes.cloud === true : current.cloud,
       expiresAt: has('expiresAt') ? validateExpiry(changes.expiresAt, this.clock()) : current.expiresAt,
     };
     this.store.audited({ actor: this.actor, action: 'token.updated', target: current.name, detail: describePolicy(policy) }, () =>

@@ -29,7 +29,7 @@ export function tokenRows(tokens: TokenRecord[], now = Date.now()): string {
     tokens.map((t) => [
       t.id,
       `${t.name} (…${t.hint})`,
-      t.metrics && t.scope !== 'admin' ? `${t.scope}+metrics` : t.scope,
+      [t.scope, t.metrics && t.scope !== 'admin' ? 'metrics' : '', t.cloud ? 'cloud' : ''].filter(Boolean).join('+'),
       [t.allowModels.length ? t.allowModels.join(',') : 'all', ...(t.denyModels.length ? [`not ${t.denyModels.join(',')}`] : [])].join(' '),
       [t.rpm ? `${t.rpm}/min` : '', t.concurrency ? `${t.concurrency} at once` : ''].filter(Boolean).join(', ') || '-',
       t.expiresAt === null ? 'never' : when(t.expiresAt, now),
@@ -52,6 +52,7 @@ export function tokenJson(t: TokenRecord, now = Date.now()) {
     rpm: t.rpm,
     concurrency: t.concurrency,
     metrics: t.metrics || t.scope === 'admin',
+    cloud: t.cloud,
     createdAt: iso(t.createdAt),
     expiresAt: iso(t.expiresAt),
     lastUsedAt: iso(t.lastUsedAt),

@@ -15,14 +15,20 @@ export const POLICY_OPTIONS = {
   expires: { type: 'string' },
   metrics: { type: 'boolean' },
   'no-metrics': { type: 'boolean' },
+  cloud: { type: 'boolean' },
+  'no-cloud': { type: 'boolean' },
 } as const;
 
 export const TOKEN_USAGE = `Usage:
   gatehouse token create --name N [--scope inference|admin] [--models P1,P2] [--deny P3]
-                         [--rpm N] [--concurrency N] [--expires 30d|2027-01-31] [--metrics] [--json]
+                         [--rpm N] [--concurrency N] [--expires 30d|2027-01-31] [--metrics] [--cloud] [--json]
   gatehouse token list [--json]
   gatehouse token update <id|name> [--scope S] [--models P1,P2] [--deny P3] [--rpm N]
                          [--concurrency N] [--expires 30d|2027-01-31|never] [--metrics|--no-metrics]
+                         [--cloud|--no-cloud]
+
+  --cloud lets the token use cloud models (name:cloud, …-cloud) and web search/fetch, which run
+  on this computer's ollama.com account. Off unless given.
   gatehouse token revoke <id|name>`;
 
 type PolicyFlags = ReturnType<typeof parse<typeof POLICY_OPTIONS>>['values'];
@@ -42,6 +48,8 @@ export function policyFromFlags(values: PolicyFlags): PolicyChanges {
   if (values.expires !== undefined) policy.expiresIn = values.expires === 'never' ? null : values.expires;
   if (values.metrics) policy.metrics = true;
   if (values['no-metrics']) policy.metrics = false;
+  if (values.cloud) policy.cloud = true;
+  if (values['no-cloud']) policy.cloud = false;
   return policy;
 }
 

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { UsageError } from '../errors';
+import { DEFAULT_REGISTRIES, parseRegistryList } from '../auth/registries';
 import { formatCidrList, parseCidrList } from './cidr';
 
 /** Everything a user can change, with safe defaults. Stored in SQLite, one row a key. */
@@ -35,6 +36,8 @@ export interface Settings {
   remoteAdmin: boolean;
   /** Addresses (CIDR ranges, comma-separated) that may even try to sign in remotely. */
   adminAllowList: string;
+  /** Registry hosts (comma-separated) that pulls, pushes and creates may name. */
+  registryAllowList: string;
   /** Dashboard sessions end after this long unused, and after this long in all. */
   adminIdleMinutes: number;
   adminSessionHours: number;
@@ -61,6 +64,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   retentionSecurityDays: 90,
   remoteAdmin: false,
   adminAllowList: '127.0.0.0/8, ::1/128, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7, fe80::/10',
+  registryAllowList: DEFAULT_REGISTRIES,
   adminIdleMinutes: 30,
   adminSessionHours: 12,
 });
@@ -141,6 +145,14 @@ const PARSERS: { [K in SettingKey]: Parser<Settings[K]> } = {
   retentionSecurityDays: intIn('retentionSecurityDays', 1, 3650),
   remoteAdmin: bool('remoteAdmin'),
   adminAllowList: (v) => formatCidrList(parseCidrList(v)),
+  registryAllowList: (v) => {
+    const hosts = typeof v === 'string' ? parseRegistryList(v) : null;
+    const bad = hosts?.find((h) => !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(h));
+    if (!hosts || bad !== undefined || hosts.length > 32) {
+      throw new UsageError(`registryAllowList must be registry host names separated by commas, such as ${DEFAULT_REGISTRIES}${bad ? `; "${bad.slice(0, 60)}" is not one` : ''}.`);
+    }
+    return hosts.join(', ');
+  },
   adminIdleMinutes: intIn('adminIdleMinutes', 1, 24 * 60),
   adminSessionHours: intIn('adminSessionHours', 1, 24 * 30),
 };

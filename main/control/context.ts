@@ -1,3 +1,4 @@
+import type { AdminAccount } from '../auth/admin-account';
 import type { TokenVerifier } from '../auth/token-verifier';
 import type { Settings } from '../config/settings';
 import type { Metering } from '../metering/metering';
@@ -30,4 +31,6 @@ export interface ControlContext {
   /** Where private keys are sealed (the tray app's OS keystore); absent: owner-only files. */
   vaultDescription?: string;
   clock?: () => number;
+  /** The remote administrator's account, built once by the core (it holds the keystore). */
+  account?: AdminAccount;
 }

@@ -39,7 +39,7 @@ export function createHandlers(ctx: ControlContext, changed: (what: 'tokens' | '
     return ctx.ollama;
   };
   const endpoints = () => labelEndpoints(ctx.serving?.()?.urls ?? []);
-  const account = new AdminAccount(ctx.store, clock);
+  const account = ctx.account ?? new AdminAccount(ctx.store, clock);
   const invites = new Invites(ctx.store, clock);
   const localOnly = (what: string) =>
     new GatehouseError('LOCAL_ONLY', `For safety, you can only ${what} on the Gatehouse computer itself.`, 'Use the tray app, the dashboard on that computer, or the gatehouse CLI there.');
@@ -191,7 +191,7 @@ export function createHandlers(ctx: ControlContext, changed: (what: 'tokens' | '
     },
     renewRecoveryCodes: (_args, actor) => {
       if (actor === 'remote-admin') throw localOnly('renew the recovery codes');
-      return { recoveryCodes: account.renewRecoveryCodes(actor) };
+      return account.renewRecoveryCodes(actor).then((recoveryCodes) => ({ recoveryCodes }));
     },
     listAdminSessions: () => ctx.store.admin.activeSessions(clock()),
     revokeAdminSessions: ({ id }, actor) => {

@@ -6,6 +6,8 @@ import { credentialFrom, type TokenVerifier } from '../auth/token-verifier';
 import type { Settings } from '../config/settings';
 import type { SecurityEventKind, SecuritySink } from '../metering/security-events';
 import type { TokenRecord } from '../store/tokens-repo';
+import type { HostNames } from '../tls/addresses';
+import { isOwnHost, isSameOrigin } from './admin/guard';
 import { plainIp } from './client-address';
 import { sendProblem, type Problem } from './problems';
 import { matchRoute, normalisePath, pathExists, type MatchedRoute } from './routes';
@@ -14,6 +16,10 @@ export interface AccessDeps {
   verifier: TokenVerifier;
   settings: () => Readonly<Settings>;
   isLocalClient: (ip: string) => boolean;
+  /** This computer's names and addresses: a tokenless request must name one in Host. */
+  hostNames: () => HostNames;
+  /** The scheme the gateway serves, for the same-origin check of tokenless requests. */
+  scheme: 'http' | 'https';
   security: SecuritySink;
   clock?: () => number;
 }
@@ -81,6 +87,15 @@ export function createAccess(deps: AccessDeps): Access {
   }
 
   /**
+   * trustLoopback's conditions beyond "from this computer": the Host names this computer (a page
+   * on evil.example that rebinds its name to 127.0.0.1 still sends its own Host), and nothing says
+   * a web page sent it (a foreign Origin, or Fetch Metadata saying another site).
+   */
+  function trustedHere(request: FastifyRequest): boolean {
+    return isOwnHost(request.headers.host, deps.hostNames()) && isSameOrigin(request.headers, deps.scheme);
+  }
+
+  /**
    * The checks every caller passes first: the pause switch, the lockout, and the token (unless a
    * local client is trusted). Returns true when it refused.
    */
@@ -104,8 +119,16 @@ export function createAccess(deps: AccessDeps): Access {
       });
     }
 
-    if (local && settings.trustLoopback) return false;
     const credential = credentialFrom(request.headers);
+    if (credential === undefined && local && settings.trustLoopback) {
+      if (trustedHere(request)) return false;
+      return sendProblem(reply, {
+        status: 401,
+        code: 'token_missing',
+        message: 'Requests without a token are trusted only from programs on this computer, not from web pages or under another host name. Send an API token.',
+        headers: { 'www-authenticate': 'Bearer realm="gatehouse"' },
+      });
+    }
     const verdict = deps.verifier.verify(credential);
     if (verdict.ok) {
       context.token = verdict.token;
@@ -152,7 +175,14 @@ export function createAccess(deps: AccessDeps): Access {
     context.match = match;
 
     const token = context.token;
-    if (!token) return false;
+    if (!token) {
+      if (match.route.scope !== 'admin') return false;
+      return refuse(request, reply, 'scope_denied', {
+        status: 403,
+        code: 'scope_denied',
+        message: `Requests without a token may run models but not manage them (${request.method} ${match.route.pattern} needs an admin token, or use the Gatehouse window or dashboard).`,
+      });
+    }
     if (match.route.scope === 'admin' && token.scope !== 'admin') {
       return refuse(request, reply, 'scope_denied', {
         status: 403,

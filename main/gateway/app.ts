@@ -4,17 +4,21 @@ import type { Settings } from '../config/settings';
 import type { Logger } from '../log';
 import type { Metering } from '../metering/metering';
 import type { SecuritySink } from '../metering/security-events';
+import type { HostNames } from '../tls/addresses';
 import { createAccess } from './access';
 import { adminPlugin, type AdminDeps } from './admin/admin-plugin';
 import { invitePlugin, type InviteDeps } from './invite-plugin';
 import { sendProblem } from './problems';
 import { proxyPlugin } from './proxy';
+import { requestTargetGate } from './request-target';
 
 export interface GatewayDeps {
   verifier: TokenVerifier;
   /** The live settings; read on every request, so a change applies to the next one. */
   settings: () => Readonly<Settings>;
   isLocalClient: (ip: string) => boolean;
+  /** This computer's names and addresses (DNS-rebinding checks). */
+  hostNames: () => HostNames;
   https?: { key: string; cert: string };
   log: Logger;
   security: SecuritySink;
@@ -44,6 +48,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     },
   });
 
+  requestTargetGate(app);
   app.decorateRequest('gatehouse', null as never);
 
   app.setErrorHandler((error, request, reply) => {
@@ -69,7 +74,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     void reply.header('cache-control', 'no-store').type('text/plain; charset=utf-8').send('ok');
   });
 
-  const access = createAccess(deps);
+  const access = createAccess({ ...deps, scheme: deps.https ? 'https' : 'http' });
   app.get('/metrics', {
     onRequest: (request, reply, done) => {
       if (!access.checkMetrics(request, reply)) done();

@@ -1,11 +1,13 @@
-import { pipeline } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { FastifyReplyFromHooks } from '@fastify/reply-from';
+import type { Dispatcher } from 'undici';
 import { aclFor } from '../auth/model-acl';
 import type { Metering } from '../metering/metering';
 import type { RequestRecord } from '../metering/records';
 import { streamKind, UsageReader, UsageStripper, type StreamKind, type UsageSource } from '../metering/usage-tap';
 import { sendFilteredList } from './model-lists';
+import { sendProblem } from './problems';
+import { answerHeaders, forwardedHeaders, type Upstreams } from './upstream';
 
 /** OpenAI routes whose streams report usage only when asked (`stream_options.include_usage`). */
 const USAGE_ON_REQUEST = new Set(['/v1/chat/completions', '/v1/completions']);
@@ -17,6 +19,13 @@ const AUDITED: Record<string, string> = {
   '/api/create': 'model.created',
   '/api/push': 'model.pushed',
 };
+
+export interface ForwardDeps {
+  upstreams: Upstreams;
+  upstream: () => string;
+  metering: Metering;
+  metered: () => boolean;
+}
 
 /**
  * A streamed OpenAI request that did not ask for usage gets `include_usage` added, so its tokens
@@ -30,72 +39,92 @@ function withUsageRequested(path: string, json: Record<string, unknown> | undefi
   return Buffer.from(JSON.stringify({ ...json, stream_options: merged }));
 }
 
-/** Sends the request upstream to its canonical path, with the body (as JSON) when it has one. */
-function sendToOllama(reply: FastifyReply, path: string, options: FastifyReplyFromHooks, body: Buffer | undefined) {
-  return body ? reply.from(path, { ...options, body, contentType: 'application/json' }) : reply.from(path, options);
+type OnAnswer = (reply: FastifyReply, answer: Dispatcher.ResponseData) => void;
+
+/**
+ * Sends the checked request to its canonical path upstream, without the client's query string,
+ * with the body as JSON when it has one. A client that goes away before Ollama answers aborts the
+ * upstream request at once (the GPU stops working for nobody); once the answer streams, fastify
+ * destroys it on a disconnect, which closes the upstream connection the same way.
+ */
+function sendToOllama(request: FastifyRequest, reply: FastifyReply, deps: ForwardDeps, body: Buffer | undefined, onAnswer: OnAnswer): FastifyReply {
+  const upstream = deps.upstream();
+  const { url, pool } = deps.upstreams.get(upstream);
+  const headers = forwardedHeaders(request.headers, url.host);
+  if (body) {
+    headers['content-type'] = 'application/json';
+    headers['content-length'] = String(body.length);
+  }
+  const controller = new AbortController();
+  const gone = () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  };
+  reply.raw.once('close', gone);
+  pool
+    .request({ method: request.method, path: request.gatehouse.match!.path, headers, body: body ?? null, signal: controller.signal })
+    .then((answer) => {
+      if (controller.signal.aborted || reply.raw.destroyed) return void answer.body.destroy();
+      void reply.code(answer.statusCode).headers(answerHeaders(answer.headers));
+      onAnswer(reply, answer);
+    })
+    .catch(() => {
+      if (controller.signal.aborted || reply.sent) return; // the client left: nobody to answer
+      sendProblem(reply, {
+        status: 502,
+        code: 'upstream_unreachable',
+        message: `Ollama is not reachable at ${upstream}. Start Ollama on the Gatehouse computer, or check the upstream setting.`,
+      });
+    });
+  return reply;
 }
 
+const bodyOf = (request: FastifyRequest) => (Buffer.isBuffer(request.body) ? request.body : undefined);
+
 /** With usage metering off: the answer goes straight through (model lists are still filtered). */
-function forwardUnmetered(request: FastifyRequest, reply: FastifyReply, options: FastifyReplyFromHooks) {
+function forwardUnmetered(request: FastifyRequest, reply: FastifyReply, deps: ForwardDeps) {
   const context = request.gatehouse;
   const list = request.method === 'GET' ? context.match!.route.list : undefined;
-  const replyOptions: FastifyReplyFromHooks = list
-    ? { ...options, onResponse: (_req, rep, res) => sendFilteredList(rep as FastifyReply, res.stream, list, aclFor(context.token)) }
-    : options;
-  return sendToOllama(reply, context.match!.path, replyOptions, Buffer.isBuffer(request.body) ? request.body : undefined);
+  return sendToOllama(request, reply, deps, bodyOf(request), (out, answer) =>
+    list ? sendFilteredList(out, answer.body, list, aclFor(context.token)) : void out.send(answer.body),
+  );
 }
 
 /**
  * Sends the checked request to Ollama and the answer to the client, metering on the way: a
  * UsageReader watches the response go by (a UsageStripper rewrites it when the gateway asked for
- * usage the client did not), and when the client's connection
- * closes, one request record is queued with what was counted, however the request ended.
+ * usage the client did not), and when the client's connection closes, one request record is
+ * queued with what was counted, however the request ended.
  */
-export function forward(request: FastifyRequest, reply: FastifyReply, options: FastifyReplyFromHooks, metering: Metering, metered: boolean) {
+export function forward(request: FastifyRequest, reply: FastifyReply, deps: ForwardDeps): FastifyReply {
   const context = request.gatehouse;
   const match = context.match!;
-  if (!metered) return forwardUnmetered(request, reply, options);
+  if (!deps.metered()) return forwardUnmetered(request, reply, deps);
   const forwardedAt = performance.now();
-  const original = Buffer.isBuffer(request.body) ? request.body : undefined;
+  const original = bodyOf(request);
   const injected = withUsageRequested(match.route.pattern, context.json);
-  const body = injected ?? original;
   let tap: UsageSource | undefined;
   let kind: StreamKind | undefined;
   const list = request.method === 'GET' ? match.route.list : undefined;
 
-  const replyOptions: FastifyReplyFromHooks = {
-    ...options,
-    onResponse: (_req, rep, res) => {
-      const out = rep as FastifyReply;
-      if (list) return sendFilteredList(out, res.stream, list, aclFor(context.token));
-      kind = streamKind(out.getHeader('content-type') as string | undefined);
-      if (injected && kind === 'sse') {
-        const stripper = new UsageStripper();
-        tap = stripper;
-        void out.send(pipeline(res.stream, stripper, () => {}));
-        return;
-      }
-      const reader = new UsageReader(kind);
-      tap = reader;
-      // Read beside the pipe, not in it: listen only once fastify has piped the stream to the
-      // client, so no chunk can flow before the client's side is attached.
-      out.raw.once('pipe', () => {
-        res.stream.on('data', (chunk: Buffer) => reader.observe(chunk));
-        res.stream.once('end', () => reader.finish());
-      });
-      void out.send(res.stream);
-    },
+  const onAnswer: OnAnswer = (out, answer) => {
+    if (list) return sendFilteredList(out, answer.body, list, aclFor(context.token));
+    kind = streamKind(out.getHeader('content-type') as string | undefined);
+    if (injected && kind === 'sse') {
+      const stripper = new UsageStripper();
+      tap = stripper;
+      // The stripper changes the bytes, so Ollama's length (if any) no longer holds.
+      void out.removeHeader('content-length').send(pipeline(answer.body, stripper, () => {}));
+      return;
+    }
+    const reader = new UsageReader(kind);
+    tap = reader;
+    watch(out, answer.body, reader);
+    void out.send(answer.body);
   };
 
-  const liveId = metering.requestStarted({
-    at: context.at,
-    tokenName: context.token?.name ?? null,
-    model: context.models?.[0] ?? null,
-    route: `${request.method} ${match.route.pattern}`,
-    ip: context.ip,
-  });
+  const route = `${request.method} ${match.route.pattern}`;
+  const liveId = deps.metering.requestStarted({ at: context.at, tokenName: context.token?.name ?? null, model: context.models?.[0] ?? null, route, ip: context.ip });
   reply.raw.once('close', () => {
-    const now = performance.now();
     const status = reply.statusCode;
     const aborted = !reply.raw.writableFinished;
     const usage = tap?.usage;
@@ -104,9 +133,9 @@ export function forward(request: FastifyRequest, reply: FastifyReply, options: F
       tokenId: context.token?.id ?? null,
       tokenName: context.token?.name ?? null,
       model: context.models?.[0] ?? null,
-      route: `${request.method} ${match.route.pattern}`,
+      route,
       status,
-      durationMs: now - context.startedAt,
+      durationMs: performance.now() - context.startedAt,
       ttfbMs: tap?.firstByteAt === undefined ? null : tap.firstByteAt - context.startedAt,
       promptTokens: usage?.promptTokens ?? null,
       // A stream cut short has no final metrics: count what was generated until then.
@@ -119,12 +148,23 @@ export function forward(request: FastifyRequest, reply: FastifyReply, options: F
       bytesOut: tap ? tap.bytesOut : Number(reply.getHeader('content-length') ?? 0),
       overheadMs: forwardedAt - context.startedAt,
     };
-    metering.record(record, liveId);
+    deps.metering.record(record, liveId);
     const action = AUDITED[match.route.pattern];
     if (action && status === 200 && !aborted && !record.error) {
-      metering.audit({ at: Date.now(), actor: 'api', action, target: context.models?.join(' → ') ?? null, detail: `token ${context.token?.name ?? '(this computer)'}` });
+      deps.metering.audit({ at: Date.now(), actor: 'api', action, target: context.models?.join(' → ') ?? null, detail: `token ${context.token?.name ?? '(this computer)'}` });
     }
   });
 
-  return sendToOllama(reply, match.path, replyOptions, body);
+  return sendToOllama(request, reply, deps, injected ?? original, onAnswer);
+}
+
+/**
+ * Reads beside the pipe, not in it: listens only once fastify has piped the stream to the client,
+ * so no chunk can flow before the client's side is attached.
+ */
+function watch(out: FastifyReply, body: Readable, reader: UsageReader): void {
+  out.raw.once('pipe', () => {
+    body.on('data', (chunk: Buffer) => reader.observe(chunk));
+    body.once('end', () => reader.finish());
+  });
 }

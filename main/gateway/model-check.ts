@@ -1,5 +1,6 @@
 import type { ModelAcl } from '../auth/model-acl';
-import { canonicalModelName } from '../auth/model-names';
+import { canonicalModelName, DEFAULT_HOST } from '../auth/model-names';
+import { registryRefusal } from '../auth/registries';
 import type { Problem } from './problems';
 import { MODEL_FIELD_NAMES, type RouteDef } from './routes';
 
@@ -7,7 +8,16 @@ export type ModelCheck =
   | { ok: true; models: string[]; json?: Record<string, unknown> }
   | { ok: false; problem: Problem; deniedModel?: string };
 
+/** Who is asking, as far as the models they name are concerned. */
+export interface ModelPolicy {
+  acl: ModelAcl;
+  tokenName: string;
+  /** Registry hosts Ollama may be sent to (pull, push, create). */
+  registries: readonly string[];
+}
+
 const bad = (message: string): ModelCheck => ({ ok: false, problem: { status: 400, code: 'bad_request', message } });
+const refused = (code: string, message: string) => ({ ok: false as const, problem: { status: 403, code, message } });
 
 /**
  * How Go's encoding/json (which Ollama uses) matches an object key to a struct field: without
@@ -17,6 +27,9 @@ const bad = (message: string): ModelCheck => ({ ok: false, problem: { status: 40
 export function goFold(key: string): string {
   return key.replace(/\u017f/g, 's').replace(/\u212a/g, 'k').toLowerCase();
 }
+
+/** Body fields that Gatehouse itself reads, in any spelling Go would accept. */
+const GUARDED_FIELDS: ReadonlySet<string> = new Set([...MODEL_FIELD_NAMES, 'insecure', 'files', 'adapters']);
 
 function parseBody(body: Buffer | undefined): { ok: true; json: Record<string, unknown> } | { ok: false; check: ModelCheck } {
   if (!body || body.length === 0) return { ok: false, check: bad('This request needs a JSON body that names the model.') };
@@ -31,47 +44,68 @@ function parseBody(body: Buffer | undefined): { ok: true; json: Record<string, u
   }
   for (const key of Object.keys(json)) {
     const folded = goFold(key);
-    if (folded !== key && MODEL_FIELD_NAMES.has(folded)) {
+    if (folded !== key && GUARDED_FIELDS.has(folded)) {
       return { ok: false, check: bad(`The field "${key}" must be written "${folded}".`) };
     }
   }
   return { ok: true, json: json as Record<string, unknown> };
 }
 
+const nonEmpty = (v: unknown) => v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0) && !(typeof v === 'object' && Object.keys(v).length === 0);
+
+/** Refusals that depend on the body but not on a model name: registry options and cloned weights. */
+function bodyRefusal(route: RouteDef, json: Record<string, unknown>, policy: ModelPolicy): ModelCheck | null {
+  if (route.registry && json.insecure !== undefined && json.insecure !== false) {
+    return refused('insecure_refused', 'Pulling or pushing over plain HTTP or without checking the certificate ("insecure") is not allowed through Gatehouse.');
+  }
+  // `files` and `adapters` name blobs by digest: weights of any model, whatever the ACL says.
+  if (route.pattern === '/api/create' && !policy.acl.unrestricted && (nonEmpty(json.files) || nonEmpty(json.adapters))) {
+    return refused('model_denied', `The token "${policy.tokenName}" may use only some models, so it may not create one from files or adapters (they can copy any model's weights by digest).`);
+  }
+  return null;
+}
+
+/** The names a request gives, from the path parameter and the body fields the route declares. */
+function namesIn(route: RouteDef, params: Record<string, string>, body: Buffer | undefined, policy: ModelPolicy): { names: unknown[]; json?: Record<string, unknown> } | ModelCheck {
+  const spec = route.models!;
+  const names: unknown[] = [];
+  if (spec.param) names.push(params[spec.param]);
+  if (!spec.required.length && !spec.optional?.length) return { names };
+  const parsed = parseBody(body);
+  if (!parsed.ok) return parsed.check;
+  const json = parsed.json;
+  for (const group of spec.required) {
+    const present = group.filter((f) => json[f] !== undefined);
+    if (present.length === 0) return bad(`The request names no model (expected the field "${group[0]}").`);
+    for (const f of present) names.push(json[f]);
+  }
+  for (const f of spec.optional ?? []) if (json[f] !== undefined) names.push(json[f]);
+  return bodyRefusal(route, json, policy) ?? { names, json };
+}
+
 /**
  * Finds every model a request names (body fields and path parameter, as the route declares them)
- * and checks each against the token's ACL. Nothing that fails here reaches Ollama.
+ * and checks each, in its canonical form, against the token's ACL and, where Ollama would fetch
+ * it, the registry allow-list. Nothing that fails here reaches Ollama.
  */
-export function checkModels(route: RouteDef, params: Record<string, string>, body: Buffer | undefined, acl: ModelAcl, tokenName: string): ModelCheck {
-  const spec = route.models;
-  if (!spec) return { ok: true, models: [] };
-  const names: unknown[] = [];
-  let json: Record<string, unknown> | undefined;
-  if (spec.param) names.push(params[spec.param]);
-  if (spec.required.length || spec.optional?.length) {
-    const parsed = parseBody(body);
-    if (!parsed.ok) return parsed.check;
-    json = parsed.json;
-    for (const group of spec.required) {
-      const present = group.filter((f) => json![f] !== undefined);
-      if (present.length === 0) return bad(`The request names no model (expected the field "${group[0]}").`);
-      for (const f of present) names.push(json[f]);
-    }
-    for (const f of spec.optional ?? []) if (json[f] !== undefined) names.push(json[f]);
+export function checkModels(route: RouteDef, params: Record<string, string>, body: Buffer | undefined, policy: ModelPolicy): ModelCheck {
+  if (route.cloud && !policy.acl.cloud) {
+    return refused('cloud_denied', `The token "${policy.tokenName}" may not use web search or fetch: they run on the owner's ollama.com account and need the cloud permission (gatehouse token update <name> --cloud).`);
   }
+  if (!route.models) return { ok: true, models: [] };
+  const found = namesIn(route, params, body, policy);
+  if ('ok' in found) return found;
   const models: string[] = [];
-  for (const raw of names) {
+  for (const raw of found.names) {
     const parsed = canonicalModelName(raw);
     if (!parsed.ok) return bad(parsed.message);
-    const verdict = acl.check(parsed.canonical);
+    const verdict = policy.acl.check(parsed.canonical);
     if (!verdict.allowed) {
-      return {
-        ok: false,
-        deniedModel: parsed.canonical,
-        problem: { status: 403, code: 'model_denied', message: `The model "${String(raw)}" is not available to the token "${tokenName}": ${verdict.why}.` },
-      };
+      return { ok: false, deniedModel: parsed.canonical, problem: { status: 403, code: 'model_denied', message: `The model "${String(raw)}" is not available to the token "${policy.tokenName}": ${verdict.why}.` } };
     }
+    const registry = route.registry ? registryRefusal(parsed.host ?? DEFAULT_HOST, policy.registries) : null;
+    if (registry) return { ...refused('registry_denied', `Ollama may not fetch "${String(raw)}": ${registry}.`), deniedModel: parsed.canonical };
     models.push(parsed.canonical);
   }
-  return { ok: true, models, ...(json ? { json } : {}) };
+  return { ok: true, models, ...(found.json ? { json: found.json } : {}) };
 }

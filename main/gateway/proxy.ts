@@ -1,7 +1,7 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy';
+import httpProxy from '@fastify/http-proxy';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { aclFor } from '../auth/model-acl';
+import { parseRegistryList } from '../auth/registries';
 import type { Settings } from '../config/settings';
 import type { Metering } from '../metering/metering';
 import type { Access } from './access';
@@ -9,6 +9,7 @@ import { handleCors } from './cors';
 import { forward } from './forward';
 import { checkModels } from './model-check';
 import { sendProblem } from './problems';
+import { forwardedHeaders, Upstreams } from './upstream';
 
 export interface ProxyDeps {
   settings: () => Readonly<Settings>;
@@ -16,85 +17,70 @@ export interface ProxyDeps {
   metering: Metering;
 }
 
-/**
- * Only these request headers reach Ollama. An allow-list rather than a deny-list: the client's
- * token, cookies, Origin (Ollama's CORS check would 403 it), forwarding and method-override
- * headers are all dropped without having to be named.
- */
-const FORWARDED_HEADERS = ['accept', 'accept-encoding', 'accept-language', 'user-agent', 'content-type', 'content-length'];
-
-export function forwardedHeaders(incoming: IncomingHttpHeaders): IncomingHttpHeaders {
-  const out: IncomingHttpHeaders = { host: incoming.host };
-  for (const name of FORWARDED_HEADERS) {
-    const value = incoming[name];
-    if (value !== undefined) out[name] = value;
-  }
-  return out;
-}
-
-/** Options shared by both proxy registrations: upstream, headers, errors, no retries, no timeouts. */
-function proxyOptions(deps: ProxyDeps): FastifyHttpProxyOptions {
-  return {
-    upstream: '',
-    disableRequestLogging: true,
-    internalRewriteLocationHeader: false,
-    // Cold model loads and long `stream:false` generations take minutes; a client that gives up aborts the upstream.
-    undici: { connections: 128, headersTimeout: 0, bodyTimeout: 0 },
-    replyOptions: {
-      getUpstream: () => deps.settings().upstream,
-      rewriteRequestHeaders: (_request, headers) => forwardedHeaders(headers),
-      rewriteHeaders: (headers) => ({ ...headers, 'x-accel-buffering': 'no' }),
-      // reply-from would retry a GET that got a 503; Ollama's 503 means "busy", which is the client's call.
-      retryDelay: () => null,
-      onError: (reply, { error }) => {
-        const timedOut = (error as { statusCode?: number }).statusCode === 504;
-        sendProblem(reply, {
-          status: timedOut ? 504 : 502,
-          code: timedOut ? 'upstream_timeout' : 'upstream_unreachable',
-          message: timedOut
-            ? `Ollama at ${deps.settings().upstream} did not answer in time.`
-            : `Ollama is not reachable at ${deps.settings().upstream}. Start Ollama on the Gatehouse computer, or check the upstream setting.`,
-        });
-      },
-    },
-  };
-}
+const METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'] as const;
 
 /** The canonical path the access checks matched; never the raw URL the client sent. */
 const target = (request: FastifyRequest) => request.gatehouse.match?.path ?? '/';
 
 /**
+ * Blob uploads (which can be gigabytes) stream through unread with @fastify/http-proxy, after the
+ * same access checks; like every forwarded request, without the client's query string.
+ */
+async function blobProxy(scope: FastifyInstance, deps: ProxyDeps, checkAccess: (request: FastifyRequest, reply: FastifyReply, done: () => void) => void) {
+  scope.addHook('onRequest', checkAccess);
+  await scope.register(httpProxy, {
+    upstream: '',
+    prefix: '/api/blobs',
+    disableRequestLogging: true,
+    internalRewriteLocationHeader: false,
+    undici: { connections: 16, headersTimeout: 0, bodyTimeout: 0 },
+    replyOptions: {
+      getUpstream: () => deps.settings().upstream,
+      queryString: () => '',
+      rewriteRequestHeaders: (_request, headers) => forwardedHeaders(headers, new URL(deps.settings().upstream).host),
+      rewriteHeaders: (headers) => ({ ...headers, 'x-accel-buffering': 'no' }),
+      retryDelay: () => null,
+      onError: (reply) => {
+        sendProblem(reply, { status: 502, code: 'upstream_unreachable', message: `Ollama is not reachable at ${deps.settings().upstream}. Start Ollama on the Gatehouse computer, or check the upstream setting.` });
+      },
+    },
+    handler: (request, reply, _dest, options) => reply.from(target(request), options),
+  });
+}
+
+/**
  * The streaming proxy to Ollama. JSON bodies are read whole (so the size limit applies and the
  * model ACL can look inside), then forwarded byte for byte as JSON, the only thing Ollama accepts;
- * responses stream through as they arrive. Blob uploads, which can be gigabytes, have their own
- * registration that streams the body through unread.
+ * responses stream through as they arrive.
  */
 export async function proxyPlugin(scope: FastifyInstance, deps: ProxyDeps): Promise<void> {
+  let registryList = { text: '', hosts: [] as string[] };
+  const registries = () => {
+    const text = deps.settings().registryAllowList;
+    if (text !== registryList.text) registryList = { text, hosts: parseRegistryList(text) };
+    return registryList.hosts;
+  };
   const checkAccess = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     if (!handleCors(request, reply) && !deps.access.check(request, reply)) done();
   };
 
-  await scope.register(async (blobs) => {
-    blobs.addHook('onRequest', checkAccess);
-    await blobs.register(httpProxy, {
-      ...proxyOptions(deps),
-      prefix: '/api/blobs',
-      handler: (request, reply, _dest, options) => reply.from(target(request), options),
-    });
-  });
+  await scope.register((blobs) => blobProxy(blobs, deps, checkAccess));
 
-  await scope.register(async (api) => {
+  const upstreams = new Upstreams();
+  scope.addHook('onClose', () => upstreams.close());
+  await scope.register((api, _options, registered) => {
     api.removeAllContentTypeParsers();
     api.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
     api.addHook('onRequest', checkAccess);
     api.addHook('preHandler', (request, reply, done) => {
       const context = request.gatehouse;
       const match = context.match;
-      if (!match?.route.models) return done();
+      if (!match?.route.models && !match?.route.cloud) return done();
       const body = Buffer.isBuffer(request.body) ? request.body : undefined;
-      const verdict = checkModels(match.route, match.params, body, aclFor(context.token), context.token?.name ?? 'this computer');
+      const policy = { acl: aclFor(context.token), tokenName: context.token?.name ?? 'this computer', registries: registries() };
+      const verdict = checkModels(match.route, match.params, body, policy);
       if (!verdict.ok) {
-        if (verdict.problem.status === 403) deps.access.refuse(request, reply, 'model_denied', verdict.problem);
+        if (verdict.problem.status === 403) deps.access.refuse(request, reply, verdict.problem.code === 'model_denied' ? 'model_denied' : 'scope_denied', verdict.problem);
         else sendProblem(reply, verdict.problem);
         return;
       }
@@ -102,10 +88,10 @@ export async function proxyPlugin(scope: FastifyInstance, deps: ProxyDeps): Prom
       if (verdict.json) context.json = verdict.json;
       done();
     });
-    await api.register(httpProxy, {
-      ...proxyOptions(deps),
-      proxyPayloads: false,
-      handler: (request, reply, _dest, options) => forward(request, reply, options, deps.metering, deps.settings().usageMetering),
-    });
+    const forwardDeps = { upstreams, upstream: () => deps.settings().upstream, metering: deps.metering, metered: () => deps.settings().usageMetering };
+    const handler = (request: FastifyRequest, reply: FastifyReply) => void forward(request, reply, forwardDeps);
+    api.route({ method: [...METHODS], url: '/', handler });
+    api.route({ method: [...METHODS], url: '/*', handler });
+    registered();
   });
 }

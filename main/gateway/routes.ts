@@ -31,6 +31,10 @@ export interface RouteDef {
   list?: ListShape;
   /** The body streams through unread (multi-gigabyte blob uploads). */
   rawBody?: boolean;
+  /** Ollama contacts a registry for the models this route names (pull, push, create from one). */
+  registry?: boolean;
+  /** Runs on the owner's ollama.com account whatever the model: needs the cloud permission. */
+  cloud?: boolean;
 }
 
 export interface MatchedRoute {
@@ -41,8 +45,9 @@ export interface MatchedRoute {
 }
 
 /**
- * Everything the gateway forwards. Anything not listed (Ollama's account and experimental routes,
- * unknown methods) is refused for every token, whatever the path looks like on the way in.
+ * Everything the gateway forwards. Anything not listed (Ollama's account routes `/api/me`,
+ * `/api/signout`, `/api/user/keys/…`, other experimental routes, unknown methods) is refused for
+ * every token, whatever the path looks like on the way in.
  */
 const NATIVE: ModelFields = { required: [['model', 'name']] };
 const OPENAI: ModelFields = { required: [['model']] };
@@ -66,9 +71,11 @@ const TABLE: Array<[Method[], string, Scope, Family, Extra?]> = [
   [['POST'], '/v1/messages', 'inference', 'openai', { models: OPENAI }],
   [['GET'], '/v1/models', 'inference', 'openai', { list: { array: 'data', nameField: 'id' } }],
   [['GET'], '/v1/models/:model', 'inference', 'openai', { models: { required: [], param: 'model' } }],
-  [['POST'], '/api/pull', 'admin', 'ollama', { models: NATIVE }],
-  [['POST'], '/api/push', 'admin', 'ollama', { models: NATIVE }],
-  [['POST'], '/api/create', 'admin', 'ollama', { models: { required: [['model', 'name']], optional: ['from'] } }],
+  [['POST'], '/api/experimental/web_search', 'inference', 'ollama', { cloud: true }],
+  [['POST'], '/api/experimental/web_fetch', 'inference', 'ollama', { cloud: true }],
+  [['POST'], '/api/pull', 'admin', 'ollama', { models: NATIVE, registry: true }],
+  [['POST'], '/api/push', 'admin', 'ollama', { models: NATIVE, registry: true }],
+  [['POST'], '/api/create', 'admin', 'ollama', { models: { required: [['model', 'name']], optional: ['from'] }, registry: true }],
   [['POST'], '/api/copy', 'admin', 'ollama', { models: { required: [['source'], ['destination']] } }],
   [['DELETE'], '/api/delete', 'admin', 'ollama', { models: NATIVE }],
   [['HEAD', 'POST'], '/api/blobs/:digest', 'admin', 'ollama', { rawBody: true }],

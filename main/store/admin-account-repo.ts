@@ -23,8 +23,9 @@ export class AdminAccountRepository {
       // Moves the step forward only: two sign-ins racing with one code cannot both pass.
       useStep: db.prepare('UPDATE admin_account SET last_totp_step = ? WHERE id = 1 AND last_totp_step < ?'),
       clearCodes: db.prepare('DELETE FROM recovery_codes'),
-      insertCode: db.prepare('INSERT INTO recovery_codes (hash) VALUES (?)'),
-      useCode: db.prepare('UPDATE recovery_codes SET used_at = ? WHERE hash = ? AND used_at IS NULL'),
+      insertCode: db.prepare<[string, string]>('INSERT INTO recovery_codes (id, hash) VALUES (?, ?)'),
+      codeHash: db.prepare<[string], { hash: string }>('SELECT hash FROM recovery_codes WHERE id = ? AND used_at IS NULL'),
+      useCode: db.prepare<[number, string]>('UPDATE recovery_codes SET used_at = ? WHERE id = ? AND used_at IS NULL'),
       codesLeft: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM recovery_codes WHERE used_at IS NULL'),
     };
   }
@@ -43,15 +44,22 @@ export class AdminAccountRepository {
     return this.s.useStep.run(step, step).changes === 1;
   }
 
-  replaceCodes(hashes: string[]): void {
+  /** Replaces every recovery code: `id` is the code's public first group, `hash` its slow hash. */
+  replaceCodes(codes: ReadonlyArray<{ id: string; hash: string }>): void {
     this.db.transaction(() => {
       this.s.clearCodes.run();
-      for (const h of hashes) this.s.insertCode.run(h);
+      for (const c of codes) this.s.insertCode.run(c.id, c.hash);
     })();
   }
 
-  useCode(hash: string, at: number): boolean {
-    return this.s.useCode.run(at, hash).changes === 1;
+  /** The stored hash of an unused code, by its id. */
+  unusedCodeHash(id: string): string | undefined {
+    return this.s.codeHash.get(id)?.hash;
+  }
+
+  /** Marks a code used; false when it already was (two sign-ins racing with one code). */
+  useCode(id: string, at: number): boolean {
+    return this.s.useCode.run(at, id).changes === 1;
   }
 
   codesLeft(): number {

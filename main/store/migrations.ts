@@ -169,6 +169,32 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 5,
+    name: 'cloud permission, stored sign-in lockouts, slow-hashed recovery codes',
+    sql: `
+      -- May use models and routes that run on the owner's ollama.com account (:cloud, web search).
+      ALTER TABLE tokens ADD COLUMN cloud INTEGER NOT NULL DEFAULT 0 CHECK (cloud IN (0, 1));
+
+      -- Dashboard sign-in failures per address (IPv6 per /64), kept so a restart does not reset them.
+      CREATE TABLE admin_lockouts (
+        key          TEXT PRIMARY KEY,
+        failures     INTEGER NOT NULL,
+        locked_until INTEGER NOT NULL,
+        updated_at   INTEGER NOT NULL
+      ) STRICT;
+
+      -- Recovery codes were 40-bit and hashed with plain SHA-256; they are replaced by longer codes
+      -- under scrypt, looked up by a public id. Old codes cannot be re-hashed (only their hashes
+      -- exist), so they end here: the dashboard shows none left and offers new ones.
+      DROP TABLE recovery_codes;
+      CREATE TABLE recovery_codes (
+        id      TEXT PRIMARY KEY,
+        hash    TEXT NOT NULL,
+        used_at INTEGER
+      ) STRICT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

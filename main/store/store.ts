@@ -5,6 +5,7 @@ import { openDatabase, type Db, type OpenOptions } from './database';
 import { AdminAccountRepository } from './admin-account-repo';
 import { AdminRepository } from './admin-repo';
 import { InvitesRepository } from './invites-repo';
+import { LockoutsRepository } from './lockouts-repo';
 import { MeteringRepository } from './metering-repo';
 import { SettingsRepository } from './settings-repo';
 import { TokenRepository } from './tokens-repo';
@@ -23,6 +24,7 @@ export class Store {
   readonly admin: AdminRepository;
   readonly adminAccount: AdminAccountRepository;
   readonly invites: InvitesRepository;
+  readonly lockouts: LockoutsRepository;
   private readonly listeners = new Set<Listener>();
   private watchTimer: NodeJS.Timeout | undefined;
   private lastDataVersion = 0;
@@ -34,6 +36,7 @@ export class Store {
     this.admin = new AdminRepository(db);
     this.adminAccount = new AdminAccountRepository(db);
     this.invites = new InvitesRepository(db);
+    this.lockouts = new LockoutsRepository(db);
   }
 
   static open(dataDir: string, options: OpenOptions = {}): Store {

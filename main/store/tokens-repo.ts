@@ -12,6 +12,8 @@ export interface TokenPolicy {
   concurrency: number | null;
   /** May read /metrics (admin tokens may anyway). */
   metrics: boolean;
+  /** May use cloud models and web search/fetch, which run on the owner's ollama.com account. */
+  cloud: boolean;
   expiresAt: number | null;
 }
 
@@ -40,6 +42,7 @@ interface Row {
   rpm: number | null;
   concurrency: number | null;
   metrics: number;
+  cloud: number;
   created_at: number;
   expires_at: number | null;
   last_used_at: number | null;
@@ -57,6 +60,7 @@ const fromRow = (r: Row): StoredToken => ({
   rpm: r.rpm,
   concurrency: r.concurrency,
   metrics: r.metrics === 1,
+  cloud: r.cloud === 1,
   createdAt: r.created_at,
   expiresAt: r.expires_at,
   lastUsedAt: r.last_used_at,
@@ -73,8 +77,8 @@ export class TokenRepository {
   constructor(private readonly db: Db) {
     this.statements = {
       insert: db.prepare(
-        `INSERT INTO tokens (id, name, hash, hint, scope, allow_models, deny_models, rpm, concurrency, metrics, created_at, expires_at)
-         VALUES (@id, @name, @hash, @hint, @scope, @allowModels, @denyModels, @rpm, @concurrency, @metrics, @createdAt, @expiresAt)`,
+        `INSERT INTO tokens (id, name, hash, hint, scope, allow_models, deny_models, rpm, concurrency, metrics, cloud, created_at, expires_at)
+         VALUES (@id, @name, @hash, @hint, @scope, @allowModels, @denyModels, @rpm, @concurrency, @metrics, @cloud, @createdAt, @expiresAt)`,
       ),
       all: db.prepare<[], Row>('SELECT * FROM tokens ORDER BY created_at, id'),
       byId: db.prepare<[string], Row>('SELECT * FROM tokens WHERE id = ?'),
@@ -84,7 +88,7 @@ export class TokenRepository {
       revoke: db.prepare<[number, string]>('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
       update: db.prepare(
         `UPDATE tokens SET scope = @scope, allow_models = @allowModels, deny_models = @denyModels, rpm = @rpm,
-           concurrency = @concurrency, metrics = @metrics, expires_at = @expiresAt WHERE id = @id`,
+           concurrency = @concurrency, metrics = @metrics, cloud = @cloud, expires_at = @expiresAt WHERE id = @id`,
       ),
       touch: db.prepare<[number, string]>(
         'UPDATE tokens SET last_used_at = max(coalesce(last_used_at, 0), ?) WHERE id = ?',
@@ -96,6 +100,7 @@ export class TokenRepository {
     this.statements.insert.run({
       ...token,
       metrics: token.metrics ? 1 : 0,
+      cloud: token.cloud ? 1 : 0,
       allowModels: JSON.stringify(token.allowModels),
       denyModels: JSON.stringify(token.denyModels),
     });
@@ -120,6 +125,7 @@ export class TokenRepository {
       id,
       ...policy,
       metrics: policy.metrics ? 1 : 0,
+      cloud: policy.cloud ? 1 : 0,
       allowModels: JSON.stringify(policy.allowModels),
       denyModels: JSON.stringify(policy.denyModels),
     });

@@ -53,3 +53,28 @@ export function readSecret(file: string, vault: SecretVault | undefined): string
   }
   return vault.open(Buffer.from(text.slice(SEALED.length).trim(), 'base64'));
 }
+
+const SEALED_TEXT = 'sealed:v1:';
+
+export function isSealedText(stored: string): boolean {
+  return stored.startsWith(SEALED_TEXT);
+}
+
+/** A short secret kept in the database (the TOTP secret), sealed when a vault is given. */
+export function sealText(plain: string | null, vault: SecretVault | undefined): string | null {
+  if (plain === null || !vault) return plain;
+  return SEALED_TEXT + vault.seal(plain).toString('base64');
+}
+
+/** Reads a value written by `sealText`; a sealed one needs the vault that sealed it. */
+export function openText(stored: string | null, vault: SecretVault | undefined): string | null {
+  if (stored === null || !isSealedText(stored)) return stored;
+  if (!vault) {
+    throw new GatehouseError(
+      'SECRET_SEALED',
+      'The remote sign-in authenticator is encrypted with the desktop app\'s OS keystore, so this process cannot read it.',
+      'Sign in remotely while the tray app runs, or turn remote sign-in off and on again from this process.',
+    );
+  }
+  return vault.open(Buffer.from(stored.slice(SEALED_TEXT.length), 'base64'));
+}

@@ -23,7 +23,7 @@ describe('gatehouse admin and gatehouse invite', () => {
     const text = out.join('\n');
     assert.match(text, /Scan this with an authenticator app/);
     assert.match(text, /▄|█/, 'a QR code drawn on the terminal');
-    assert.equal(text.match(/^ {2}[0-9a-f]{5}-[0-9a-f]{5}$/gm)?.length, 10);
+    assert.equal(text.match(/^ {2}[0-9a-z]{5}(-[0-9a-z]{5}){3}$/gm)?.length, 10, 'ten recovery codes of 100 bits each');
     assert.equal(answers.length, 3);
     const store = Store.open(dataDir);
     assert.equal(store.settings.load().settings.remoteAdmin, true);

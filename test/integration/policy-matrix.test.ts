@@ -12,7 +12,7 @@ describe('the policy matrix', async () => {
     inferenceAll: h.token('inference-all'),
     inferenceLlama: h.token('inference-llama', { allowModels: ['llama*'] }),
     adminNoQwen: h.token('admin-no-qwen', { scope: 'admin', denyModels: ['qwen*'] }),
-    adminCloud: h.token('admin-cloud', { scope: 'admin', allowModels: ['*', 'gpt-oss*:120b-cloud'] }),
+    adminCloud: h.token('admin-cloud', { scope: 'admin', allowModels: ['*', 'gpt-oss*:120b-cloud'], cloud: true }),
   };
   type TokenName = keyof typeof tokens;
   const mayUse: Record<TokenName, { admin: boolean; models: string[] }> = {

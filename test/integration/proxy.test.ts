@@ -148,7 +148,7 @@ describe('the proxy in front of Ollama', async () => {
 
   it('refuses routes Ollama has but Gatehouse does not forward, for every token', async () => {
     const admin = h.token('admin-404', { scope: 'admin' });
-    for (const [method, path] of [['GET', '/api/me'], ['POST', '/api/signout'], ['POST', '/api/experimental/web_search'], ['DELETE', '/api/user/keys/abc']] as const) {
+    for (const [method, path] of [['GET', '/api/me'], ['POST', '/api/signout'], ['POST', '/api/experimental/tools'], ['DELETE', '/api/user/keys/abc']] as const) {
       const res = await call(`${h.url}${path}`, { ca, method, headers: bearer(admin), ...(method === 'POST' ? { body: {} } : {}) });
       assert.equal(res.status, 404, `${method} ${path}`);
       assert.match(res.json<{ error: string }>().error, /does not forward/);
@@ -200,9 +200,12 @@ describe('browser clients on another origin', async () => {
     assert.equal(ok.status, 200);
     assert.equal(ok.headers['access-control-allow-origin'], '*');
     assert.equal(h.fake.requests.at(-1)?.headers.origin, undefined);
-    const refused = await call(`${h.url}/api/tags`, { ca: h.ca, headers: { origin: 'https://chat.example' } });
+    const refused = await call(`${h.url}/api/tags`, { ca: h.ca, headers: { ...bearer(`${token.slice(0, -4)}AAAA`), origin: 'https://chat.example' } });
     assert.equal(refused.status, 401);
     assert.equal(refused.headers['access-control-allow-origin'], '*');
+    const tokenless = await call(`${h.url}/api/tags`, { ca: h.ca, headers: { origin: 'https://chat.example' } });
+    assert.equal(tokenless.status, 401);
+    assert.equal(tokenless.headers['access-control-allow-origin'], undefined, 'an answer to a request without a token is not for pages');
   });
 
   it('still demands a token for a real OPTIONS request that is not a preflight', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { generate } from 'otplib';
 import { AdminAccount, checkPassword, checkPasswordStrength, hashPassword } from '../../main/auth/admin-account';
-import { AdminLockout } from '../../main/auth/admin-lockout';
+import { AdminLockout, DEFAULT_SIGN_IN_LIMITS, lockoutKey } from '../../main/auth/admin-lockout';
 import { inCidrList, parseCidrList } from '../../main/config/cidr';
 import { DEFAULT_SETTINGS } from '../../main/config/settings';
 import { Invites } from '../../main/share/invites';
@@ -68,7 +68,7 @@ describe('TOTP and recovery codes', async () => {
     assert.equal(await account.verifySignIn(PASSWORD, first.toUpperCase().replace('-', '')), 'recovery');
     await assert.rejects(account.verifySignIn(PASSWORD, first), /not right/);
     assert.equal(account.status().recoveryCodesLeft, 9);
-    const renewed = account.renewRecoveryCodes('cli');
+    const renewed = await account.renewRecoveryCodes('cli');
     await assert.rejects(account.verifySignIn(PASSWORD, recoveryCodes[1]!), /not right/, 'old codes die with a renewal');
     assert.equal(await account.verifySignIn(PASSWORD, renewed[0]!), 'recovery');
   });
@@ -81,23 +81,86 @@ describe('TOTP and recovery codes', async () => {
 });
 
 describe('sign-in lockout', () => {
+  const limits = { ...DEFAULT_SIGN_IN_LIMITS, globalPerMinute: 10_000 };
+  const fail = (lockout: AdminLockout, ip: string) => assert.equal(lockout.begin(ip).ok, true, `${ip} may try`);
+
   it('locks after five failures for a minute, doubling with each further failure, per address', () => {
     let now = 0;
-    const lockout = new AdminLockout(() => now);
-    for (let i = 0; i < 4; i++) assert.equal(lockout.failed('10.0.0.9'), 0);
+    const lockout = new AdminLockout(undefined, () => now, limits);
+    for (let i = 0; i < 4; i++) fail(lockout, '10.0.0.9');
     assert.equal(lockout.retryAfter('10.0.0.9'), 0);
-    assert.equal(lockout.failed('10.0.0.9'), 60_000);
+    fail(lockout, '10.0.0.9');
     assert.equal(lockout.retryAfter('10.0.0.9'), 60_000);
+    assert.deepEqual(lockout.begin('10.0.0.9'), { ok: false, retryAfterMs: 60_000, reason: 'address' });
     assert.equal(lockout.retryAfter('10.0.0.10'), 0, 'other addresses are free');
     now += 60_000;
-    assert.equal(lockout.retryAfter('10.0.0.9'), 0);
-    assert.equal(lockout.failed('10.0.0.9'), 120_000);
+    fail(lockout, '10.0.0.9');
+    assert.equal(lockout.retryAfter('10.0.0.9'), 120_000);
     now += 120_000;
-    assert.equal(lockout.failed('10.0.0.9'), 240_000);
-    for (let i = 0; i < 20; i++) lockout.failed('10.0.0.9');
+    for (let i = 0; i < 20; i++) {
+      lockout.begin('10.0.0.9');
+      now += 3_600_000;
+    }
+    now -= 3_600_000;
     assert.equal(lockout.retryAfter('10.0.0.9'), 3_600_000, 'capped at an hour');
-    lockout.succeeded('10.0.0.9');
-    assert.equal(lockout.retryAfter('10.0.0.9'), 0);
+    const turn = lockout.begin('10.0.0.11');
+    assert.ok(turn.ok);
+    lockout.succeeded(turn.key);
+    assert.equal(lockout.retryAfter('10.0.0.11'), 0);
+  });
+
+  it('counts an attempt before the password is checked, so parallel attempts cannot all be verified', () => {
+    const lockout = new AdminLockout(undefined, () => 0, limits);
+    const turns = Array.from({ length: 20 }, () => lockout.begin('10.0.0.9'));
+    assert.equal(turns.filter((t) => t.ok).length, 5, 'five reach the password check, the rest are refused at once');
+  });
+
+  it('counts IPv6 addresses per /64, and IPv4-mapped ones as IPv4', () => {
+    assert.equal(lockoutKey('2001:db8:1:2:aaaa::1'), '2001:db8:1:2::/64');
+    assert.equal(lockoutKey('2001:db8:1:2:ffff:1:2:3'), '2001:db8:1:2::/64');
+    assert.equal(lockoutKey('::ffff:10.0.0.5'), '10.0.0.5');
+    const lockout = new AdminLockout(undefined, () => 0, limits);
+    for (let i = 1; i <= 5; i++) fail(lockout, `2001:db8:1:2::${i}`);
+    assert.equal(lockout.begin('2001:db8:1:2:9::9').ok, false, 'a new address in the same /64 is locked too');
+    assert.equal(lockout.begin('2001:db8:1:3::1').ok, true);
+  });
+
+  it('has a ceiling on attempts from everyone together', () => {
+    let now = 0;
+    const lockout = new AdminLockout(undefined, () => now, { ...DEFAULT_SIGN_IN_LIMITS, globalPerMinute: 30 });
+    for (let i = 0; i < 30; i++) fail(lockout, `10.1.${i}.1`);
+    const turn = lockout.begin('10.2.0.1');
+    assert.equal(turn.ok, false);
+    assert.equal(!turn.ok && turn.reason, 'everyone');
+    now += 60_000;
+    assert.equal(lockout.begin('10.2.0.1').ok, true, 'the ceiling is per minute');
+  });
+
+  it('keeps lockouts across a restart (they are stored)', () => {
+    const store = Store.open(tempDir());
+    after(() => store.close());
+    const first = new AdminLockout(store.lockouts, () => 1000, limits);
+    for (let i = 0; i < 5; i++) fail(first, '10.0.0.9');
+    const second = new AdminLockout(store.lockouts, () => 2000, limits);
+    assert.equal(second.retryAfter('10.0.0.9'), 59_000);
+    assert.equal(second.begin('10.0.0.9').ok, false);
+  });
+
+  it('forgets unlocked addresses first when it must forget, never a locked one', () => {
+    const lockout = new AdminLockout(undefined, () => 0, limits);
+    for (let i = 0; i < 5; i++) fail(lockout, '10.9.9.9');
+    for (let i = 0; i < 10_050; i++) lockout.begin(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+    assert.equal(lockout.retryAfter('10.9.9.9'), 60_000, 'rotating addresses did not free the locked one');
+  });
+
+  it('keeps answering from memory when the store cannot write', () => {
+    const store = Store.open(tempDir());
+    const errors: unknown[] = [];
+    const lockout = new AdminLockout(store.lockouts, () => 0, limits, (err) => errors.push(err));
+    store.close();
+    for (let i = 0; i < 5; i++) fail(lockout, '10.0.0.9');
+    assert.equal(lockout.begin('10.0.0.9').ok, false);
+    assert.ok(errors.length > 0);
   });
 });
 

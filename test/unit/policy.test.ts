@@ -45,12 +45,15 @@ describe('model ACL', () => {
     assert.equal(canonicalPattern('Qwen2.5:*'), 'qwen2.5:*');
   });
 
-  const table: Array<[string[], string[], string, boolean]> = [
+  const table: Array<[string[], string[], string, boolean, boolean?]> = [
     [[], [], 'llama3.2:latest', true],
     [[], [], 'gpt-oss:120b-cloud', false],
     [['*'], [], 'gpt-oss:120b-cloud', false],
-    [['gpt-oss:120b-cloud'], [], 'gpt-oss:120b-cloud', true],
-    [['*-cloud'], [], 'gpt-oss:120b-cloud', true],
+    [['gpt-oss:120b-cloud'], [], 'gpt-oss:120b-cloud', false],
+    [['gpt-oss:120b-cloud'], [], 'gpt-oss:120b-cloud', true, true],
+    [[], [], 'gpt-oss:120b-cloud', true, true],
+    [['*-cloud'], [], 'gpt-oss:120b-cloud', true, true],
+    [['llama*'], [], 'gpt-oss:120b-cloud', false, true],
     [['llama3.2'], [], 'llama3.2:latest', true],
     [['llama3.2'], [], 'llama3.2:1b', false],
     [['llama3.2:*'], [], 'llama3.2:1b', true],
@@ -61,9 +64,9 @@ describe('model ACL', () => {
     [['qwen*'], [], 'someone/qwen:latest', false],
     [['*'], ['*'], 'llama3.2:latest', false],
   ];
-  for (const [allow, deny, model, expected] of table) {
-    it(`allow ${JSON.stringify(allow)} deny ${JSON.stringify(deny)}: ${model} → ${expected ? 'allowed' : 'refused'}`, () => {
-      assert.equal(compileAcl(allow, deny).check(model).allowed, expected);
+  for (const [allow, deny, model, expected, cloud = false] of table) {
+    it(`allow ${JSON.stringify(allow)} deny ${JSON.stringify(deny)}${cloud ? ' cloud' : ''}: ${model} → ${expected ? 'allowed' : 'refused'}`, () => {
+      assert.equal(compileAcl(allow, deny, cloud).check(model).allowed, expected);
     });
   }
 });
@@ -73,7 +76,7 @@ describe('model check of a request body', () => {
   const chat = matchRoute('POST', '/api/chat')!;
   const copy = matchRoute('POST', '/api/copy')!;
   const create = matchRoute('POST', '/api/create')!;
-  const run = (route: typeof chat, body: string) => checkModels(route.route, route.params, Buffer.from(body), acl, 't');
+  const run = (route: typeof chat, body: string) => checkModels(route.route, route.params, Buffer.from(body), { acl, tokenName: 't', registries: ['registry.ollama.ai', 'hf.co'] });
   const status = (route: typeof chat, body: string) => {
     const r = run(route, body);
     return r.ok ? 200 : r.problem.status;

@@ -47,9 +47,15 @@ describe('route matching', () => {
   });
 
   it('knows nothing of routes it must never forward', () => {
-    for (const [m, p] of [['GET', '/api/me'], ['POST', '/api/signout'], ['POST', '/api/experimental/web_fetch'], ['DELETE', '/api/user/keys/x'], ['PUT', '/api/chat'], ['GET', '/api/status']]) {
+    for (const [m, p] of [['GET', '/api/me'], ['POST', '/api/signout'], ['POST', '/api/experimental/tools'], ['DELETE', '/api/user/keys/x'], ['PUT', '/api/chat'], ['GET', '/api/status']]) {
       assert.equal(matchRoute(m as string, p as string), undefined, `${m} ${p}`);
     }
+  });
+
+  it('marks web search and fetch as needing the cloud permission, and registry routes as fetching', () => {
+    for (const p of ['/api/experimental/web_search', '/api/experimental/web_fetch']) assert.equal(matchRoute('POST', p)?.route.cloud, true, p);
+    for (const p of ['/api/pull', '/api/push', '/api/create']) assert.equal(matchRoute('POST', p)?.route.registry, true, p);
+    assert.equal(matchRoute('POST', '/api/chat')?.route.registry, undefined);
   });
 
   it('tells which error shape a path expects', () => {

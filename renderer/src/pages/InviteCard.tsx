@@ -13,8 +13,9 @@ export function InviteCard({ endpoint }: { endpoint: string }) {
   const [name, setName] = useState('');
   const [expiresIn, setExpiresIn] = useState('24h');
   const [models, setModels] = useState('');
+  const [cloud, setCloud] = useState(false);
   const [created, setCreated] = useState<Results['createInvite']>();
-  const create = useAction(() => api.createInvite({ name, endpoint, expiresIn, policy: patterns(models).length ? { allowModels: patterns(models) } : {} }));
+  const create = useAction(() => api.createInvite({ name, endpoint, expiresIn, policy: { ...(patterns(models).length ? { allowModels: patterns(models) } : {}), ...(cloud ? { cloud } : {}) } }));
   const revoke = useAction((id: string) => api.revokeInvite({ id }).then(invites.reload));
 
   const submit = async (e: FormEvent) => {
@@ -46,6 +47,9 @@ export function InviteCard({ endpoint }: { endpoint: string }) {
             <option value="24h">1 day</option>
             <option value="7d">7 days</option>
           </select>
+        </label>
+        <label className="check">
+          <input type="checkbox" checked={cloud} onChange={(e) => setCloud(e.target.checked)} /> Cloud models and web search
         </label>
         <button type="submit" className="primary" disabled={create.busy || !endpoint}>
           Create invite

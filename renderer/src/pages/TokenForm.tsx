@@ -34,6 +34,7 @@ export function TokenForm({ onCreated, submitLabel = 'Create token', defaultName
   const [concurrency, setConcurrency] = useState('');
   const [expiresIn, setExpiresIn] = useState<string>('90d');
   const [metrics, setMetrics] = useState(false);
+  const [cloud, setCloud] = useState(false);
   const create = useAction((args: Args<'createToken'>) => api.createToken(args));
 
   const submit = async (e: FormEvent) => {
@@ -47,6 +48,7 @@ export function TokenForm({ onCreated, submitLabel = 'Create token', defaultName
       concurrency: limitOf(concurrency),
       expiresIn: expiresIn || null,
       metrics,
+      cloud,
     });
     if (created) {
       onCreated(created);
@@ -116,6 +118,9 @@ export function TokenForm({ onCreated, submitLabel = 'Create token', defaultName
       </div>
       <label className="check">
         <input type="checkbox" checked={metrics} onChange={(e) => setMetrics(e.target.checked)} /> May read Prometheus metrics (/metrics)
+      </label>
+      <label className="check">
+        <input type="checkbox" checked={cloud} onChange={(e) => setCloud(e.target.checked)} /> May use cloud models and web search (they run on this computer&apos;s ollama.com account)
       </label>
       <ErrorNote error={create.error} />
       <div className="row end">

@@ -20,6 +20,7 @@ function policy(t: TokenView): string {
   if (t.rpm) parts.push(`${t.rpm}/min`);
   if (t.concurrency) parts.push(`${t.concurrency} at once`);
   if (t.metrics) parts.push('metrics');
+  if (t.cloud) parts.push('cloud');
   return parts.join(' · ');
 }
 
