@@ -1,3 +1,4 @@
+import { toCsv } from '../../preload/csv';
 import { parseDuration } from '../auth/duration';
 import { UsageError } from '../errors';
 import type { RequestRecord } from '../metering/records';
@@ -15,11 +16,7 @@ type Row = Record<string, string | number | null>;
 function print(rows: Row[], io: Output, format: 'table' | 'json' | 'csv', empty: string): void {
   if (format === 'json') return io.out(JSON.stringify(rows));
   const header = rows[0] ? Object.keys(rows[0]) : [];
-  if (format === 'csv') {
-    const cell = (v: string | number | null) => (v === null ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
-    io.out([header.join(','), ...rows.map((r) => header.map((h) => cell(r[h] ?? null)).join(','))].join('\n'));
-    return;
-  }
+  if (format === 'csv') return io.out(toCsv(header, rows.map((r) => header.map((h) => r[h] ?? null)), '\n'));
   io.out(rows.length ? table(header, rows.map((r) => header.map((h) => (r[h] === null || r[h] === undefined ? '-' : String(r[h]))))) : empty);
 }
 

@@ -117,7 +117,14 @@ export function parseUpstream(v: unknown): string {
   if (url.username || url.password || url.search || url.hash) {
     throw new UsageError('The upstream URL must not carry a user name, password, query or fragment.');
   }
-  return url.href.replace(/\/+$/, '');
+  if (url.pathname !== '/') {
+    throw new UsageError(`The upstream is where Ollama listens, without a path: ${url.protocol}//${url.host}, not ${JSON.stringify(v)}.`);
+  }
+  // The port says which program: require it, as written (URL drops :80 and :443).
+  if (!url.port && !new RegExp(`^${url.protocol}//[^/]*:\\d+/?$`, 'i').test(String(v).trim())) {
+    throw new UsageError(`The upstream needs its port, such as ${url.protocol}//${url.hostname}:11434.`);
+  }
+  return `${url.protocol}//${url.host}`;
 }
 
 const PARSERS: { [K in SettingKey]: Parser<Settings[K]> } = {
@@ -147,7 +154,7 @@ const PARSERS: { [K in SettingKey]: Parser<Settings[K]> } = {
   adminAllowList: (v) => formatCidrList(parseCidrList(v)),
   registryAllowList: (v) => {
     const hosts = typeof v === 'string' ? parseRegistryList(v) : null;
-    const bad = hosts?.find((h) => !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(h));
+    const bad = hosts?.find((h) => isIP(h) !== 0 || !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(h));
     if (!hosts || bad !== undefined || hosts.length > 32) {
       throw new UsageError(`registryAllowList must be registry host names separated by commas, such as ${DEFAULT_REGISTRIES}${bad ? `; "${bad.slice(0, 60)}" is not one` : ''}.`);
     }

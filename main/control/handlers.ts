@@ -4,6 +4,8 @@ import type { Endpoint, Overview, ParsedArgs, Results, SettingsView, TokenView }
 import { AdminAccount } from '../auth/admin-account';
 import { parseExpiry } from '../auth/duration';
 import { isWellFormedToken } from '../auth/token-format';
+import { canonicalModelName, DEFAULT_HOST } from '../auth/model-names';
+import { parseRegistryList, registryRefusal } from '../auth/registries';
 import { TokenService } from '../auth/tokens';
 import { DEFAULT_SETTINGS, isSettingKey, parseSetting, type SettingKey } from '../config/settings';
 import { GatehouseError, UsageError } from '../errors';
@@ -16,6 +18,12 @@ import { activityFrom, metricsFrom, startOfLocalDay } from './metrics-view';
 const DAY_MS = 86_400_000;
 /** Settings read once when the gateway starts: a change applies at the next start. */
 export const RESTART_KEYS: SettingKey[] = ['host', 'port', 'tlsMode', 'tlsCertFile', 'tlsKeyFile', 'bodyLimitMiB'];
+/**
+ * Settings that move a trust boundary: where prompts go (upstream), who can reach the gateway and
+ * how (host, port, TLS), what runs without a token, who may administer, and which registries
+ * Ollama may be sent to. A stolen remote session must not be able to change them.
+ */
+export const LOCAL_ONLY_KEYS: ReadonlySet<SettingKey> = new Set(['upstream', 'host', 'port', 'tlsMode', 'tlsCertFile', 'tlsKeyFile', 'trustLoopback', 'adminAllowList', 'registryAllowList', 'remoteAdmin']);
 
 type Handlers = { [O in keyof Results]: (args: ParsedArgs<O>, actor: Actor) => Promise<Results[O]> | Results[O] };
 
@@ -28,6 +36,14 @@ export function labelEndpoints(urls: string[]): Endpoint[] {
     const label = loopback ? 'This computer only' : host.endsWith('.local') ? `${short}.local (name on the local network)` : host.includes(':') || /^\d/.test(host) ? `Network address ${host}` : host;
     return { label, url };
   });
+}
+
+/** Refuses a pull that would send Ollama to a registry that is not on the allow-list. */
+function checkRegistry(model: string, allowList: string): void {
+  const parsed = canonicalModelName(model);
+  if (!parsed.ok) throw new UsageError(parsed.message);
+  const refusal = registryRefusal(parsed.host ?? DEFAULT_HOST, parseRegistryList(allowList));
+  if (refusal) throw new GatehouseError('REGISTRY_REFUSED', `Ollama may not fetch "${model}": ${refusal}.`, 'If you trust that registry, add its name to registryAllowList in Settings on the Gatehouse computer.');
 }
 
 /** The operations themselves, over the core's parts. Arguments arrive validated. */
@@ -133,6 +149,7 @@ export function createHandlers(ctx: ControlContext, changed: (what: 'tokens' | '
       return { installed, running, pulls: ctx.pulls.list() };
     },
     pullModel: ({ model }, actor) => {
+      checkRegistry(model, ctx.settings().registryAllowList);
       // Audited by the ControlApi when it finishes (see control-api.ts), so every way of pulling is.
       const done = ctx.pulls.pull(model, actor);
       return ctx.pulls.list().find((j) => j.model === model && j.state === 'pulling') ?? done;
@@ -181,6 +198,7 @@ export function createHandlers(ctx: ControlContext, changed: (what: 'tokens' | '
       return account.confirmEnrollment(code, actor).finally(() => changed('settings'));
     },
     disableRemoteAdmin: (_args, actor) => {
+      if (actor === 'remote-admin') throw localOnly('turn remote sign-in off');
       account.disable(actor);
       changed('settings');
       return account.status();
@@ -206,6 +224,7 @@ export function createHandlers(ctx: ControlContext, changed: (what: 'tokens' | '
       // All or nothing: every key and value is checked before the first one is stored.
       for (const [key, value] of entries) {
         if (!isSettingKey(key) || key === 'paused' || key === 'remoteAdmin') throw new UsageError(`"${key}" is not a setting that can be changed here.`, `Settings: ${Object.keys(DEFAULT_SETTINGS).filter((k) => k !== 'paused' && k !== 'remoteAdmin').join(', ')}`);
+        if (actor === 'remote-admin' && LOCAL_ONLY_KEYS.has(key)) throw localOnly(`change "${key}"`);
         parseSetting(key, value);
       }
       for (const [key, value] of entries) ctx.store.setSetting(key as SettingKey, value, actor);

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TokenVerifier } from '../auth/token-verifier';
 import type { Settings } from '../config/settings';
@@ -32,6 +34,17 @@ export interface GatewayDeps {
 
 const MiB = 1024 * 1024;
 
+/**
+ * A request the HTTP parser could not read (not HTTP, a malformed target, headers too large): one
+ * short answer, then the connection closes, so nothing that follows on it is read as a request.
+ */
+function answerUnreadable(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const body = JSON.stringify({ error: status === 431 ? 'The request headers are too large.' : 'The request could not be read as HTTP.' });
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
 /** Builds the gateway: `/healthz`, and everything else through the access checks to the proxy. */
 export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> {
   const bodyLimitMiB = deps.settings().bodyLimitMiB;
@@ -43,6 +56,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     trustProxy: false,
     return503OnClosing: true,
     routerOptions: { maxParamLength: 500 },
+    clientErrorHandler: answerUnreadable,
     frameworkErrors: (error, _request, reply) => {
       sendProblem(reply, { status: 400, code: 'bad_request', message: `The request could not be read: ${error.message}` });
     },
@@ -61,6 +75,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
       });
       return;
     }
+    // A client that went away is not an internal error, and there is nobody left to answer.
+    if (reply.raw.destroyed || request.raw.socket.destroyed) return;
     const status = err.statusCode ?? 500;
     if (status < 500) {
       sendProblem(reply, { status, code: 'bad_request', message: err.message });

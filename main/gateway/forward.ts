@@ -138,8 +138,8 @@ export function forward(request: FastifyRequest, reply: FastifyReply, deps: Forw
       durationMs: performance.now() - context.startedAt,
       ttfbMs: tap?.firstByteAt === undefined ? null : tap.firstByteAt - context.startedAt,
       promptTokens: usage?.promptTokens ?? null,
-      // A stream cut short has no final metrics: count what was generated until then.
-      completionTokens: usage?.completionTokens ?? (tap && tap.pieces > 0 ? tap.pieces : null),
+      // A generation cut short has no final metrics: count what was generated until then.
+      completionTokens: usage?.completionTokens ?? (tap && match.route.generates && tap.pieces > 0 ? tap.pieces : null),
       streamed: kind === 'ndjson' || kind === 'sse',
       aborted,
       error: usage?.error ?? (status >= 400 ? `HTTP ${status}` : null),

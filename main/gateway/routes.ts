@@ -35,6 +35,8 @@ export interface RouteDef {
   registry?: boolean;
   /** Runs on the owner's ollama.com account whatever the model: needs the cloud permission. */
   cloud?: boolean;
+  /** Generates text: a stream cut short is counted by its pieces. Nothing else is. */
+  generates?: boolean;
 }
 
 export interface MatchedRoute {
@@ -59,16 +61,16 @@ const TABLE: Array<[Method[], string, Scope, Family, Extra?]> = [
   [['GET', 'HEAD'], '/api/version', 'inference', 'ollama'],
   [['GET', 'HEAD'], '/api/tags', 'inference', 'ollama', { list: TAGS }],
   [['GET', 'HEAD'], '/api/ps', 'inference', 'ollama', { list: TAGS }],
-  [['POST'], '/api/generate', 'inference', 'ollama', { models: NATIVE }],
-  [['POST'], '/api/chat', 'inference', 'ollama', { models: NATIVE }],
+  [['POST'], '/api/generate', 'inference', 'ollama', { models: NATIVE, generates: true }],
+  [['POST'], '/api/chat', 'inference', 'ollama', { models: NATIVE, generates: true }],
   [['POST'], '/api/embed', 'inference', 'ollama', { models: NATIVE }],
   [['POST'], '/api/embeddings', 'inference', 'ollama', { models: NATIVE }],
   [['POST'], '/api/show', 'inference', 'ollama', { models: NATIVE }],
-  [['POST'], '/v1/chat/completions', 'inference', 'openai', { models: OPENAI }],
-  [['POST'], '/v1/completions', 'inference', 'openai', { models: OPENAI }],
+  [['POST'], '/v1/chat/completions', 'inference', 'openai', { models: OPENAI, generates: true }],
+  [['POST'], '/v1/completions', 'inference', 'openai', { models: OPENAI, generates: true }],
   [['POST'], '/v1/embeddings', 'inference', 'openai', { models: OPENAI }],
-  [['POST'], '/v1/responses', 'inference', 'openai', { models: OPENAI }],
-  [['POST'], '/v1/messages', 'inference', 'openai', { models: OPENAI }],
+  [['POST'], '/v1/responses', 'inference', 'openai', { models: OPENAI, generates: true }],
+  [['POST'], '/v1/messages', 'inference', 'openai', { models: OPENAI, generates: true }],
   [['GET'], '/v1/models', 'inference', 'openai', { list: { array: 'data', nameField: 'id' } }],
   [['GET'], '/v1/models/:model', 'inference', 'openai', { models: { required: [], param: 'model' } }],
   [['POST'], '/api/experimental/web_search', 'inference', 'ollama', { cloud: true }],

@@ -148,10 +148,12 @@ export class UsageReader implements UsageSource {
       if (text.includes('"done":true') || text.includes('"error"')) {
         for (const line of text.split('\n')) if (line.includes('"done":true') || line.includes('"error"')) readNativeLine(this.usage, line);
       }
-      this.pieces = Math.max(0, this.pieces - (this.usage.completionTokens !== null ? 1 : 0));
     } else if (this.kind === 'sse') {
       for (const event of text.split('\n\n')) readEvent(this.usage, event);
     }
+    // The final metrics line and an error line are pieces of the stream but not generated text.
+    const notGenerated = (this.usage.completionTokens !== null ? 1 : 0) + (this.usage.error !== null ? 1 : 0);
+    this.pieces = Math.max(0, this.pieces - notGenerated);
   }
 }
 

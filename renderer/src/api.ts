@@ -18,7 +18,8 @@ export class ApiError extends Error {
   }
 }
 
-const CSRF_COOKIES = ['__Host-gatehouse-csrf', 'gatehouse-csrf'];
+/** Over TLS a `__Host-` cookie; over plain HTTP (loopback only) one named after the port. */
+const CSRF_COOKIES = ['__Host-gatehouse-csrf', `gatehouse-csrf-${location.port || (location.protocol === 'https:' ? '443' : '80')}`];
 const signedOutListeners = new Set<() => void>();
 
 function csrfToken(): string {

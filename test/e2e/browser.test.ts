@@ -5,3 +5,4 @@
  */
 import './remote-admin.suite';
 import './dashboard.suite';
+import './cross-origin.suite';

@@ -126,6 +126,18 @@ describe('the CLI contract', () => {
     assert.equal((await gatehouse(['usage', '--by', 'colour', '--data-dir', dataDir])).code, 2);
   });
 
+  it('defuses spreadsheet formulas in --csv exactly as the dashboard\'s export does', async () => {
+    const dir = tempDir();
+    const store = Store.open(dir);
+    const hostile = '=HYPERLINK("http://evil.example","click")';
+    store.metering.insertRequests([{ at: Date.now() - 1000, tokenId: 't', tokenName: hostile, model: '@SUM(A1)', route: 'POST /api/chat', status: 200, durationMs: 1, ttfbMs: 1, promptTokens: 1, completionTokens: 1, streamed: false, aborted: false, error: null, ip: '127.0.0.1', bytesIn: 1, bytesOut: 1, overheadMs: 0 }]);
+    store.close();
+    const csv = (await gatehouse(['usage', '--by', 'token', '--csv', '--data-dir', dir])).stdout.trim().split('\n');
+    assert.equal(csv[1]!.split(',')[0], '"\'=HYPERLINK(""http://evil.example""');
+    const byModel = (await gatehouse(['usage', '--by', 'model', '--csv', '--data-dir', dir])).stdout.trim().split('\n');
+    assert.ok(byModel[1]!.startsWith('"\'@SUM(A1)"'), byModel[1]);
+  });
+
   it('prints the CA and both fingerprints', async () => {
     const ca = await gatehouse(['tls', 'ca', '--data-dir', dataDir]);
     assert.match(ca.stdout, /^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\n$/);

@@ -119,6 +119,30 @@ describe('remote administration with password and TOTP', async () => {
     assert.ok(h.core.store.metering.securitySince(0).filter((e) => e.kind === 'admin_auth_failed' && e.ip === '127.0.0.3').length >= 5);
   });
 
+  it('counts an attempt before checking it: twenty at once from one address reach the password check at most five times', async () => {
+    const attacker = client(h, '127.0.0.4');
+    const statuses = await Promise.all(Array.from({ length: 20 }, () => attacker.login(PASSWORD, '222222').then((r) => r.status)));
+    assert.ok(statuses.filter((s) => s === 401).length <= 5, statuses.join(' '));
+    assert.equal(statuses.filter((s) => s === 429).length >= 15, true, statuses.join(' '));
+  });
+
+  it('keeps trust-boundary settings to this computer: a remote session cannot redirect prompts or widen access', async () => {
+    const before = { ...h.core.settings() };
+    const changes: Record<string, string | boolean | number> = {
+      upstream: 'http://127.0.0.1:26000', host: '0.0.0.0', port: 8443, tlsMode: 'custom', tlsCertFile: '/tmp/x.crt', tlsKeyFile: '/tmp/x.key',
+      trustLoopback: true, adminAllowList: '0.0.0.0/0', registryAllowList: 'evil.example',
+    };
+    for (const [key, value] of Object.entries(changes)) {
+      const res = await remote.api('updateSettings', { changes: { [key]: value } });
+      assert.equal(res.status, 403, `${key}: ${res.text}`);
+      assert.match(res.text, /only .* on the Gatehouse computer itself/);
+    }
+    assert.equal((await remote.api('disableRemoteAdmin')).status, 403);
+    assert.deepEqual({ ...h.core.settings() }, before, 'nothing changed');
+    const allowed = await remote.api('updateSettings', { changes: { defaultRpm: 120 } });
+    assert.equal(allowed.status, 200, 'other settings still change remotely');
+  });
+
   it('lists and revokes sessions; revoked cookies stop working', async () => {
     const sessions = (await local.api('listAdminSessions')).json<Array<{ ip: string }>>();
     assert.ok(sessions.some((s) => s.ip === '127.0.0.2'));

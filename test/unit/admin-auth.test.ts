@@ -73,10 +73,48 @@ describe('TOTP and recovery codes', async () => {
     assert.equal(await account.verifySignIn(PASSWORD, renewed[0]!), 'recovery');
   });
 
+  it('makes recovery codes of 100 bits and stores them under scrypt, found by a public id', () => {
+    for (const c of recoveryCodes) assert.match(c, /^[0-9a-z]{5}(-[0-9a-z]{5}){3}$/);
+    const rows = store.db.prepare('SELECT id, hash FROM recovery_codes').all() as Array<{ id: string; hash: string }>;
+    assert.equal(rows.length, 10);
+    for (const row of rows) {
+      assert.match(row.hash, /^scrypt\$/);
+      assert.ok(!recoveryCodes.some((c) => row.hash.includes(c.replace(/-/g, ''))));
+    }
+  });
+
   it('forgets everything when turned off', async () => {
     account.disable('cli');
     await assert.rejects(account.verifySignIn(PASSWORD, '123456'), /Remote sign-in is off/);
     assert.deepEqual(store.adminAccount.get(), { passwordHash: null, totpSecret: null, pendingTotp: null, lastTotpStep: 0 });
+  });
+});
+
+describe('the authenticator secret at rest', () => {
+  /** A stand-in for the OS keystore: reversible, and visibly not the plain text. */
+  const vault = { describe: 'test vault', seal: (p: string) => Buffer.from(`v:${Buffer.from(p).toString('hex')}`), open: (b: Buffer) => Buffer.from(b.toString().slice(2), 'hex').toString() };
+
+  it('is sealed with the keystore where there is one, and still verifies codes', async () => {
+    const now = Date.UTC(2026, 10, 22, 12, 0, 10);
+    const store = Store.open(tempDir());
+    after(() => store.close());
+    const account = new AdminAccount(store, () => now, vault);
+    const { secret } = await account.beginEnrollment(PASSWORD);
+    assert.match(String(store.adminAccount.get().pendingTotp), /^sealed:v1:/);
+    await account.confirmEnrollment(await generate({ secret, epoch: Math.floor(now / 1000) }), 'cli');
+    const stored = JSON.stringify(store.db.prepare('SELECT * FROM admin_account').all());
+    assert.ok(!stored.includes(secret), 'the secret is not in the database in the clear');
+    const later = new AdminAccount(store, () => now + 60_000, vault);
+    assert.equal(await later.verifySignIn(PASSWORD, await generate({ secret, epoch: Math.floor(now / 1000) + 60 })), 'totp');
+    await assert.rejects(new AdminAccount(store, () => now + 120_000).verifySignIn(PASSWORD, '123456'), /OS keystore/, 'without the keystore it says why');
+  });
+
+  it('seals a secret stored in the clear by an older version on first use', async () => {
+    const store = Store.open(tempDir());
+    after(() => store.close());
+    store.adminAccount.save({ passwordHash: null, totpSecret: null, pendingTotp: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', lastTotpStep: 0 }, 0);
+    await assert.rejects(new AdminAccount(store, Date.now, vault).beginEnrollment(null), /password first/);
+    assert.match(String(store.adminAccount.get().pendingTotp), /^sealed:v1:/);
   });
 });
 

@@ -35,6 +35,21 @@ describe('settings', () => {
     assert.throws(() => parseUpstream('not a url'), /must be a URL/);
   });
 
+  it('refuses an upstream with a path (it broke every request) or without its port', () => {
+    assert.throws(() => parseUpstream('http://127.0.0.1:11434/api'), /without a path/);
+    assert.throws(() => parseUpstream('http://127.0.0.1:11434/v1/'), /without a path/);
+    assert.throws(() => parseUpstream('http://127.0.0.1'), /needs its port/);
+    assert.equal(parseUpstream('http://[::1]:11434'), 'http://[::1]:11434');
+    assert.equal(parseUpstream('https://gpu.example:443'), 'https://gpu.example');
+    assert.equal(parseUpstream('HTTP://LOCALHOST:11434'), 'http://localhost:11434');
+  });
+
+  it('keeps registry allow-lists to host names', () => {
+    assert.equal(parseSetting('registryAllowList', ' HF.co,registry.ollama.ai '), 'hf.co, registry.ollama.ai');
+    assert.equal(parseSetting('registryAllowList', ''), '');
+    for (const bad of ['http://hf.co', 'hf.co:443', '10.0.0.1', 'hf.co/x', 'localhost', 'a b.example']) assert.throws(() => parseSetting('registryAllowList', bad), /registry host names/, bad);
+  });
+
   it('takes GATEHOUSE_HOST, _PORT and _UPSTREAM from the environment', () => {
     assert.deepEqual(envOverrides({ GATEHOUSE_HOST: '127.0.0.1', GATEHOUSE_PORT: '9000', GATEHOUSE_UPSTREAM: 'http://127.0.0.1:1' }), {
       host: '127.0.0.1',

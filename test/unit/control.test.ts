@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { toCsv } from '../../renderer/src/csv';
+import { toCsv } from '../../preload/csv';
 import { labelEndpoints } from '../../main/control/handlers';
 import { activityFrom, metricsFrom, startOfLocalDay } from '../../main/control/metrics-view';
 import { hostOf, isOwnHost, isSameOrigin, statusOf } from '../../main/gateway/admin/guard';

@@ -4,6 +4,7 @@ import { ConcurrencyLimiter, RateLimiter } from '../../main/auth/limits';
 import { Lockout } from '../../main/auth/lockout';
 import { canonicalPattern, compileAcl } from '../../main/auth/model-acl';
 import { canonicalModelName, isCloudModel } from '../../main/auth/model-names';
+import { DEFAULT_REGISTRIES, parseRegistryList, registryRefusal } from '../../main/auth/registries';
 import { checkModels, goFold } from '../../main/gateway/model-check';
 import { filterModelList } from '../../main/gateway/model-lists';
 import { matchRoute } from '../../main/gateway/routes';
@@ -27,6 +28,28 @@ describe('model names', () => {
     for (const raw of ['llama3.2@sha256:abc', 'llаma3.2', 'llama 3', '../x', 'a/b/c/d', '', ':latest', 'llama3.2:', 'x\u0000y']) {
       assert.match(canonical(raw), /^!/, raw);
     }
+  });
+
+  it('reduce Ollama\'s :local suffix and https\'s own port, as Ollama would', () => {
+    for (const raw of ['qwen2.5:local', 'QWEN2.5:LOCAL', 'qwen2.5:latest:local', 'registry.ollama.ai:443/library/qwen2.5', 'Registry.Ollama.AI:443/library/qwen2.5:local']) {
+      assert.equal(canonical(raw), 'qwen2.5:latest', raw);
+    }
+    assert.equal(canonical('qwen2.5:7b:local'), 'qwen2.5:7b');
+    assert.equal(canonical('localhost:5000/team/model:v1'), 'localhost:5000/team/model:v1', 'other ports stay: they name another server');
+    assert.match(canonical('qwen2.5:local:cloud'), /either :local or :cloud/);
+    assert.match(canonical('qwen2.5:cloud:local'), /either :local or :cloud/);
+  });
+
+  it('spell cloud models as Ollama pulls them and mark them', () => {
+    for (const [raw, expected] of <Array<[string, string]>>[['gpt-oss:cloud', 'gpt-oss:cloud'], ['gpt-oss:120b:cloud', 'gpt-oss:120b-cloud'], ['gpt-oss:120b-cloud', 'gpt-oss:120b-cloud'], ['GPT-OSS:120B-CLOUD', 'gpt-oss:120b-cloud']]) {
+      const parsed = canonicalModelName(raw);
+      assert.ok(parsed.ok && parsed.cloud, raw);
+      assert.equal(canonical(raw), expected, raw);
+    }
+    const local = canonicalModelName('llama3.2');
+    assert.ok(local.ok && !local.cloud && local.host === null);
+    const hf = canonicalModelName('HF.co/a/b:q4');
+    assert.ok(hf.ok && hf.host === 'hf.co');
   });
 
   it('recognises cloud models', () => {
@@ -69,6 +92,22 @@ describe('model ACL', () => {
       assert.equal(compileAcl(allow, deny, cloud).check(model).allowed, expected);
     });
   }
+});
+
+describe('registry allow-list', () => {
+  const list = parseRegistryList(DEFAULT_REGISTRIES);
+  const cases: Array<[string, boolean]> = [
+    ['registry.ollama.ai', true], ['hf.co', true], ['huggingface.co', true], ['ollama.com', true],
+    ['evil.example', false], ['hf.co.evil.example', false], ['localhost', false], ['localhost:5000', false], ['127.0.0.1', false],
+    ['10.0.0.5', false], ['169.254.169.254', false], ['hf.co:8443', false], ['nas.local', false], ['metadata.google.internal', false], ['intranet', false],
+  ];
+  for (const [host, ok] of cases) {
+    it(`${ok ? 'lets Ollama fetch from' : 'refuses'} ${host}`, () => assert.equal(registryRefusal(host, list) === null, ok, String(registryRefusal(host, list))));
+  }
+  it('refuses addresses of this machine even when the owner listed them', () => {
+    assert.match(String(registryRefusal('10.0.0.5', ['10.0.0.5'])), /IP address/);
+    assert.match(String(registryRefusal('localhost', ['localhost'])), /this computer/);
+  });
 });
 
 describe('model check of a request body', () => {

@@ -68,6 +68,15 @@ describe('usage tap', () => {
     assert.deepEqual(reader.usage, { promptTokens: 2, completionTokens: 5, error: null });
   });
 
+  it('counts only the generated pieces of a stream that ends with Ollama\'s error line', () => {
+    const reader = new UsageReader('ndjson');
+    for (let i = 0; i < 3; i++) reader.observe(Buffer.from(`{"response":"t${i}","done":false}\n`));
+    reader.observe(Buffer.from('{"error":"model runner has unexpectedly stopped"}\n'));
+    reader.finish();
+    assert.equal(reader.pieces, 3, 'the error line is not a token');
+    assert.equal(reader.usage.error, 'model runner has unexpectedly stopped');
+  });
+
   it('reads the last OpenAI usage of a stream that asked for it, unchanged', async () => {
     const text = sse([chunk('a'), { id: 'c', choices: [], usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 } }]);
     const r = await tap('sse', text, 7);

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api } from '../api';
-import { toCsv } from '../csv';
+import { toCsv } from '../../../preload/csv';
 import { dateTime, download } from '../format';
 import { useEvent, useLoad } from '../hooks';
 import { Card, Empty, ErrorNote, Loading } from '../ui';
