@@ -89,10 +89,14 @@ export interface Core {
   close(): Promise<void>;
 }
 
+const SERVER_BUSY_TIMEOUT_MS = 50;
+
 /** Builds the whole headless core: the one thing both `gatehouse serve` and the tray app run. */
 export async function createCore(options: CoreOptions): Promise<Core> {
   const log = options.log ?? consoleLogger;
-  const store = Store.open(options.dataDir, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
+  // The server's connection waits at most a moment for a lock another program holds: waiting blocks
+  // every request. Its background writes retry instead; the CLI keeps the patient default.
+  const store = Store.open(options.dataDir, { busyTimeoutMs: SERVER_BUSY_TIMEOUT_MS, ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}) });
   const timers: NodeJS.Timeout[] = [];
   let app: FastifyInstance | undefined;
   let verifier: TokenVerifier | undefined;
@@ -172,7 +176,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     });
 
     store.watch(options.watchIntervalMs ?? 250);
-    verifier.startFlushing();
+    verifier.startFlushing(5000, log);
     meter.start(() => ({
       requestDays: current.retentionRequestDays,
       aggregateDays: current.retentionAggregateDays,

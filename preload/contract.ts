@@ -83,7 +83,8 @@ export const schemas = {
   getOllamaLogs: none,
 
   getMetrics: z.object({ days }).strict(),
-  listActivity: z.object({ kind: z.enum(['audit', 'security']), days }).strict(),
+  /** The newest `limit` rows of the period; `before` (a row id) pages to older ones. */
+  listActivity: z.object({ kind: z.enum(['audit', 'security']), days, before: z.number().int().positive().optional(), limit: z.number().int().min(1).max(5000).default(500) }).strict(),
 
   createInvite: z
     .object({
@@ -186,6 +187,8 @@ export interface ActivityRow {
   target: string | null;
   detail: string | null;
   ip: string | null;
+  /** Security events: how many times it happened (from that address, within a minute). */
+  count: number;
 }
 
 export interface SettingsView {

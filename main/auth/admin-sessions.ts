@@ -114,7 +114,13 @@ export class AdminSessions {
     if (!session || session.revokedAt !== null) throw invalid('Your session was ended.');
     if (now >= session.expiresAt || now - session.lastSeenAt > this.policy.idleMs) throw invalid('Your session has expired.');
     // Writing last-seen on every request would put the disk on the hot path; once a minute is enough.
-    if (now - session.lastSeenAt > 60_000) this.store.admin.touch(session.id, now);
+    if (now - session.lastSeenAt > 60_000) {
+      try {
+        this.store.admin.touch(session.id, now);
+      } catch {
+        // A locked store: the session stays valid; last-seen is written on a later request.
+      }
+    }
     const age = now - (claims.iat ?? 0) * 1000;
     const signedIn: SignedIn = { sessionId: session.id, csrf: claims.csrf };
     if (age > this.policy.rotateAfterMs) signedIn.cookie = await this.sign(session.id, claims.csrf, now);

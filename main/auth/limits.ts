@@ -20,7 +20,11 @@ interface Bucket {
 export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
 
-  constructor(private readonly clock: () => number = Date.now) {}
+  /** `maxKeys` bounds memory when keys are addresses: the least recently seen key is forgotten first. */
+  constructor(
+    private readonly clock: () => number = Date.now,
+    private readonly maxKeys = 10_000,
+  ) {}
 
   take(key: string, rpm: number | null): LimitVerdict {
     if (!rpm) return { ok: true };
@@ -34,7 +38,9 @@ export class RateLimiter {
     }
     bucket.tokens = Math.min(rpm, bucket.tokens + (now - bucket.updatedAt) * perMs);
     bucket.updatedAt = now;
+    this.buckets.delete(key);
     this.buckets.set(key, bucket);
+    if (this.buckets.size > this.maxKeys) this.buckets.delete(this.buckets.keys().next().value as string);
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
       return { ok: true };

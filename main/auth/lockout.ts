@@ -12,7 +12,10 @@ interface Entry {
   lockedUntil: number;
 }
 
-/** Addresses tracked at most; past that the oldest are dropped, so a flood cannot grow memory. */
+/**
+ * Addresses tracked at most; past that the oldest address that is not locked is forgotten, so a
+ * flood cannot grow memory, and rotating through addresses cannot free a locked one.
+ */
 const MAX_TRACKED = 10_000;
 
 /**
@@ -42,7 +45,7 @@ export class Lockout {
     const now = this.clock();
     let entry = this.entries.get(address);
     if (!entry) {
-      if (this.entries.size >= MAX_TRACKED) this.entries.delete(this.entries.keys().next().value as string);
+      if (this.entries.size >= MAX_TRACKED) this.forgetOne(now);
       entry = { failures: [], lockedUntil: 0 };
       this.entries.set(address, entry);
     }
@@ -54,5 +57,15 @@ export class Lockout {
       return true;
     }
     return false;
+  }
+
+  private forgetOne(now: number): void {
+    for (const [address, entry] of this.entries) {
+      if (entry.lockedUntil <= now) {
+        this.entries.delete(address);
+        return;
+      }
+    }
+    this.entries.delete(this.entries.keys().next().value as string); // all locked: the oldest lock goes
   }
 }

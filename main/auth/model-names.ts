@@ -48,7 +48,7 @@ function sourceSuffix(name: string): Source {
  */
 export function canonicalModelName(raw: unknown): ParsedName {
   if (typeof raw !== 'string' || raw.length === 0) return { ok: false, message: 'The model name must be a non-empty string.' };
-  if (raw.length > 300) return { ok: false, message: 'The model name is too long.' };
+  if (raw.length > 200) return { ok: false, message: 'The model name is too long (at most 200 characters).' };
   const lower = raw.toLowerCase();
   if (lower.includes('@')) return { ok: false, message: `Model references by digest (${raw}) are not accepted through Gatehouse; use the model's name.` };
   const { base, source } = sourceSuffix(lower);

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Logger } from '../log';
 import type { Store } from '../store/store';
 import { withoutHash, type TokenRecord } from '../store/tokens-repo';
 import { hashToken, isWellFormedToken } from './token-format';
@@ -33,6 +34,8 @@ export class TokenVerifier {
   private active = 0;
   private readonly lastUsed = new Map<string, number>();
   private flushTimer: NodeJS.Timeout | undefined;
+  private stuck = false;
+  private log: Logger | undefined;
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -91,15 +94,30 @@ export class TokenVerifier {
     return { ok: true, token: record };
   }
 
-  /** Writes collected last-use times now. Called on a timer and at shutdown. */
-  flushLastUsed(): void {
-    if (this.lastUsed.size === 0) return;
+  /**
+   * Writes collected last-use times now. Called on a timer and at shutdown. A store that cannot be
+   * written (locked by another program, a full disk) keeps them here for the next try: a timer
+   * must never throw out of the event loop.
+   */
+  flushLastUsed(): boolean {
+    if (this.lastUsed.size === 0) return true;
     const batch = new Map(this.lastUsed);
     this.lastUsed.clear();
-    this.store.tokens.touchMany(batch);
+    try {
+      this.store.tokens.touchMany(batch);
+      if (this.stuck) this.log?.info('Token last-use times are being written again.');
+      this.stuck = false;
+      return true;
+    } catch (err) {
+      for (const [id, at] of batch) if ((this.lastUsed.get(id) ?? 0) < at) this.lastUsed.set(id, at);
+      if (!this.stuck) this.log?.warn(`Could not write token last-use times (${(err as Error).message}); retrying.`);
+      this.stuck = true;
+      return false;
+    }
   }
 
-  startFlushing(intervalMs = 5000): void {
+  startFlushing(intervalMs = 5000, log?: Logger): void {
+    this.log = log;
     this.flushTimer ??= setInterval(() => this.flushLastUsed(), intervalMs);
     this.flushTimer.unref();
   }

@@ -30,6 +30,7 @@ export interface CreatedToken {
 }
 
 const MAX_PATTERNS = 100;
+const MAX_WILDCARDS = 3;
 
 /** The policy in a line for the audit log. */
 function describePolicy(p: TokenPolicy): string {
@@ -68,6 +69,10 @@ export function validatePatterns(patterns: unknown, what: string): string[] {
     const text = typeof p === 'string' ? p.trim() : '';
     if (!text || text.length > 200 || /\s/.test(text)) {
       throw new UsageError(`${what}: ${JSON.stringify(p)} is not a model name or pattern (such as llama3.2 or qwen*).`);
+    }
+    // Each further * multiplies the work of matching a long name; three cover every real need.
+    if ((text.match(/\*/g)?.length ?? 0) > MAX_WILDCARDS) {
+      throw new UsageError(`${what}: ${JSON.stringify(p)} has more than ${MAX_WILDCARDS} "*" wildcards.`, 'Use fewer, such as qwen*:*b or *-instruct*.');
     }
     return text;
   });

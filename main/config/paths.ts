@@ -1,6 +1,7 @@
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { GatehouseError } from '../errors';
 
 export const APP_DIR_NAME = 'Gatehouse';
 
@@ -23,10 +24,28 @@ export function resolveDataDir(flag: string | undefined, env: NodeJS.ProcessEnv 
   return flag || env.GATEHOUSE_DATA_DIR || defaultDataDir(process.platform, env);
 }
 
-/** Creates a folder readable by this user only (0700 on POSIX; Windows ACLs are per-user already). */
+/**
+ * A folder readable by this user only (0700 on POSIX; Windows ACLs are per-user already). A folder
+ * Gatehouse creates gets that mode; an existing one is never chmodded (`--data-dir /tmp` must not
+ * lock everyone else out of /tmp), and is refused when others may read or write it.
+ */
 export function ensurePrivateDir(dir: string): string {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (process.platform !== 'win32') chmodSync(dir, 0o700);
+  const created = mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (process.platform === 'win32') return dir;
+  if (created !== undefined) {
+    chmodSync(dir, 0o700); // the umask may have taken bits off the mode, never added
+    return dir;
+  }
+  const stats = statSync(dir);
+  if (!stats.isDirectory()) throw new GatehouseError('DATA_DIR_NOT_A_FOLDER', `${dir} is not a folder.`, 'Give --data-dir a folder, or a new name for Gatehouse to create.');
+  const loose = stats.mode & 0o077;
+  if (loose !== 0 || (typeof process.getuid === 'function' && stats.uid !== process.getuid())) {
+    throw new GatehouseError(
+      'DATA_DIR_NOT_PRIVATE',
+      `${dir} can be read or changed by other users (mode ${(stats.mode & 0o777).toString(8)}${stats.uid !== process.getuid?.() ? ', owned by someone else' : ''}), and Gatehouse keeps its keys and tokens there.`,
+      `Make it private (chmod 700 ${dir}), or give --data-dir a new folder name and Gatehouse creates it privately.`,
+    );
+  }
   return dir;
 }
 

@@ -172,10 +172,11 @@ export function createHandlers(ctx: ControlContext, changed: (what: 'tokens' | '
     getOllamaLogs: () => ctx.ollama?.logs() ?? [],
 
     getMetrics: ({ days }) => metricsFrom(ctx.store.metering.hourlySince(clock() - days * DAY_MS), days, clock()),
-    listActivity: ({ kind, days }) => {
+    listActivity: ({ kind, days, before, limit }) => {
       const since = clock() - days * DAY_MS;
       ctx.metering?.flush();
-      return activityFrom(kind, kind === 'audit' ? ctx.store.metering.auditSince(since) : [], kind === 'security' ? ctx.store.metering.securitySince(since) : []);
+      const page = { limit, before };
+      return activityFrom(kind, kind === 'audit' ? ctx.store.metering.auditSince(since, page) : [], kind === 'security' ? ctx.store.metering.securitySince(since, page) : []);
     },
 
     createInvite: ({ name, expiresIn, endpoint, policy }, actor) => {

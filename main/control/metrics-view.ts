@@ -62,7 +62,7 @@ export function metricsFrom(rows: readonly HourlyRow[], days: number, now: numbe
 export function activityFrom(kind: 'audit' | 'security', audit: readonly AuditRow[], security: readonly SecurityRow[]): ActivityRow[] {
   const rows: ActivityRow[] =
     kind === 'audit'
-      ? audit.map((a) => ({ id: a.id, at: a.at, who: a.actor, what: a.action, target: a.target ?? null, detail: a.detail ?? null, ip: null }))
+      ? audit.map((a) => ({ id: a.id, at: a.at, who: a.actor, what: a.action, target: a.target ?? null, detail: a.detail ?? null, ip: null, count: 1 }))
       : security.map((e) => ({
           id: e.id,
           at: e.at,
@@ -71,6 +71,7 @@ export function activityFrom(kind: 'audit' | 'security', audit: readonly AuditRo
           target: e.tokenName ?? null,
           detail: e.detail,
           ip: e.ip,
+          count: e.count ?? 1,
         }));
   return rows.sort((a, b) => b.at - a.at || b.id - a.id);
 }

@@ -8,6 +8,7 @@ import type { Metering } from '../metering/metering';
 import type { SecuritySink } from '../metering/security-events';
 import type { HostNames } from '../tls/addresses';
 import { createAccess } from './access';
+import { DEFAULT_CONNECTION_LIMITS, guardConnections, serverTimeouts, type ConnectionLimits } from './connection-guard';
 import { adminPlugin, type AdminDeps } from './admin/admin-plugin';
 import { invitePlugin, type InviteDeps } from './invite-plugin';
 import { sendProblem } from './problems';
@@ -30,6 +31,8 @@ export interface GatewayDeps {
   /** Invite pages at /invite; absent in cores without them. */
   invites?: InviteDeps;
   clock?: () => number;
+  /** Deadlines and caps for connections that have not authenticated (tests shorten them). */
+  connections?: ConnectionLimits;
 }
 
 const MiB = 1024 * 1024;
@@ -48,9 +51,11 @@ function answerUnreadable(err: NodeJS.ErrnoException, socket: Duplex): void {
 /** Builds the gateway: `/healthz`, and everything else through the access checks to the proxy. */
 export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> {
   const bodyLimitMiB = deps.settings().bodyLimitMiB;
+  const limits = deps.connections ?? DEFAULT_CONNECTION_LIMITS;
   const app = Fastify({
     logger: false,
-    https: deps.https ?? null,
+    // Plain HTTP (loopback only) keeps Node's 30 s check interval; its header deadline is set below.
+    https: deps.https ? { ...deps.https, ...serverTimeouts(limits) } : null,
     bodyLimit: bodyLimitMiB * MiB,
     // Never trust X-Forwarded-For: the client address decides "local or not".
     trustProxy: false,
@@ -63,6 +68,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   });
 
   requestTargetGate(app);
+  app.server.headersTimeout = limits.headersTimeoutMs;
+  guardConnections(app, limits);
   app.decorateRequest('gatehouse', null as never);
 
   app.setErrorHandler((error, request, reply) => {

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Logger } from '../log';
 import type { Store } from '../store/store';
 import { BatchWriter } from './batch-writer';
+import { SecurityAggregator } from './security-aggregator';
 import type { AuditEntry, LiveRequest, RequestRecord, Retention } from './records';
 import { securityLine, type SecurityEvent } from './security-events';
 
@@ -24,6 +25,9 @@ export class Metering {
   readonly registry = new Registry();
   private readonly requests: BatchWriter<RequestRecord>;
   private readonly securityEvents: BatchWriter<SecurityEvent>;
+  private readonly audits: BatchWriter<AuditEntry>;
+  private readonly aggregator: SecurityAggregator;
+  private sweepTimer: NodeJS.Timeout | undefined;
   private readonly m;
   private pruneTimer: NodeJS.Timeout | undefined;
   private readonly series = new Map<string, Series>();
@@ -36,10 +40,22 @@ export class Metering {
     private readonly log: Logger,
     options: { flushIntervalMs?: number; maxQueue?: number; upstreamUp?: () => Promise<boolean> } = {},
   ) {
-    const onError = (err: unknown) => log.error('Could not write metering rows; they were dropped.', err);
-    const writerOptions = { intervalMs: options.flushIntervalMs ?? 1000, maxQueue: options.maxQueue ?? 10_000, onError };
-    this.requests = new BatchWriter((rows) => store.metering.insertRequests(rows), writerOptions);
-    this.securityEvents = new BatchWriter((rows) => store.metering.insertSecurityEvents(rows), writerOptions);
+    const writerOptions = (what: string) => ({
+      intervalMs: options.flushIntervalMs ?? 1000,
+      maxQueue: options.maxQueue ?? 10_000,
+      onStuck: (err: unknown) => log.warn(`Could not write ${what} (${(err as Error).message}); they wait in memory and are retried.`),
+      onRecovered: (n: number) => log.info(`${what[0]!.toUpperCase()}${what.slice(1)} are being written again (${n} caught up).`),
+    });
+    this.requests = new BatchWriter((rows) => store.metering.insertRequests(rows), writerOptions('request records'));
+    this.aggregator = new SecurityAggregator({
+      first: (e) => log.info(securityLine(e)),
+      row: (e) => {
+        if ((e.count ?? 1) > 1) log.info(securityLine(e));
+        this.securityEvents.push(e);
+      },
+    });
+    this.securityEvents = new BatchWriter((rows) => store.metering.insertSecurityEvents(rows), writerOptions('security events'));
+    this.audits = new BatchWriter((rows) => store.metering.insertAudits(rows), { ...writerOptions('audit entries'), maxQueue: 100_000 });
     const registers = [this.registry];
     const dropped = () => this.dropped;
     const upstreamUp = options.upstreamUp;
@@ -72,6 +88,9 @@ export class Metering {
   start(retention: () => Retention): void {
     this.requests.start();
     this.securityEvents.start();
+    this.audits.start();
+    this.sweepTimer = setInterval(() => this.aggregator.sweep(Date.now()), 1000);
+    this.sweepTimer.unref();
     const prune = () => {
       try {
         this.store.metering.prune(Date.now(), retention());
@@ -137,18 +156,15 @@ export class Metering {
     return series;
   }
 
+  /** Counts the event, logs the first of a kind from an address per minute, and stores it aggregated. */
   security(e: SecurityEvent): void {
     this.m.security.inc({ kind: e.kind });
-    this.log.info(securityLine(e));
-    this.securityEvents.push(e);
+    this.aggregator.add(e);
   }
 
+  /** Queues an audit entry: written within the flush interval, kept and retried if the store is stuck. */
   audit(entry: AuditEntry): void {
-    try {
-      this.store.metering.audit(entry);
-    } catch (err) {
-      this.log.error(`Could not write the audit entry ${entry.action}.`, err);
-    }
+    this.audits.push(entry);
   }
 
   private notifyLive(): void {
@@ -156,18 +172,23 @@ export class Metering {
   }
 
   get dropped(): number {
-    return this.requests.dropped + this.securityEvents.dropped;
+    return this.requests.dropped + this.securityEvents.dropped + this.audits.dropped;
   }
 
   /** Writes everything queued now (tests, and before answering "what happened"). */
   flush(): void {
-    this.requests.flush();
-    this.securityEvents.flush();
+    this.aggregator.sweep(Date.now(), true);
+    this.requests.flush(true);
+    this.securityEvents.flush(true);
+    this.audits.flush(true);
   }
 
   close(): void {
     clearInterval(this.pruneTimer);
+    clearInterval(this.sweepTimer);
+    this.aggregator.sweep(Date.now(), true);
     this.requests.close();
     this.securityEvents.close();
+    this.audits.close();
   }
 }

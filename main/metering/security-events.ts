@@ -22,6 +22,8 @@ export interface SecurityEvent {
   method?: string;
   path?: string;
   detail: string;
+  /** How many times this happened (from this address, this kind, within a minute); 1 when absent. */
+  count?: number;
 }
 
 export type SecuritySink = (event: SecurityEvent) => void;
@@ -42,5 +44,6 @@ export function securityLine(e: SecurityEvent): string {
     `fp=${e.fingerprint ?? '-'}`,
     `route=${quote(e.method && e.path ? `${e.method} ${e.path}` : '-')}`,
     `detail=${quote(e.detail)}`,
+    ...(e.count && e.count > 1 ? [`count=${e.count}`] : []),
   ].join(' ');
 }

@@ -10,6 +10,8 @@ export interface OpenOptions {
   nativeBinding?: string;
   /** For tests of the migrations themselves. */
   migrations?: readonly Migration[];
+  /** How long a statement waits for another connection's lock (blocking this thread); 5 s by default. */
+  busyTimeoutMs?: number;
 }
 
 const CORRUPT_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_VTAB']);
@@ -44,6 +46,8 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     for (const step of migrations) {
       if (step.version > version) applyMigration(db, step);
     }
+    // Opening and migrating may wait for another program; what follows waits as long as asked.
+    if (options.busyTimeoutMs !== undefined) db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`);
     return db;
   } catch (err) {
     db?.close();

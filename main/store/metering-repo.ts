@@ -11,6 +11,12 @@ export interface SecurityRow extends SecurityEvent {
   id: number;
 }
 
+/** One page of a log: at most `limit` rows, older than the row id `before`. */
+export interface Page {
+  limit: number;
+  before?: number | undefined;
+}
+
 const DAY_MS = 86_400_000;
 
 /** One hour × token × model of usage, with its latency histograms. */
@@ -76,8 +82,8 @@ export class MeteringRepository {
       ),
       insertAudit: db.prepare('INSERT INTO audit_log (at, actor, action, target, detail) VALUES (@at, @actor, @action, @target, @detail)'),
       insertSecurity: db.prepare(
-        `INSERT INTO security_events (at, kind, ip, token_id, token_name, fingerprint, route, detail)
-         VALUES (@at, @kind, @ip, @tokenId, @tokenName, @fingerprint, @route, @detail)`,
+        `INSERT INTO security_events (at, kind, ip, token_id, token_name, fingerprint, route, detail, count)
+         VALUES (@at, @kind, @ip, @tokenId, @tokenName, @fingerprint, @route, @detail, @count)`,
       ),
     };
   }
@@ -136,9 +142,18 @@ export class MeteringRepository {
     });
   }
 
-  /** Audit rows are written at once, not batched: a state change must never go unrecorded. */
+  /**
+   * An audit row written at once: state changes made through the store write theirs in the same
+   * transaction. Rows about traffic (a pull through the API) go through the metering queue instead.
+   */
   audit(entry: AuditEntry): void {
     this.s.insertAudit.run({ target: null, detail: null, ...entry });
+  }
+
+  insertAudits(entries: readonly AuditEntry[]): void {
+    this.db.transaction(() => {
+      for (const entry of entries) this.audit(entry);
+    })();
   }
 
   insertSecurityEvents(events: readonly SecurityEvent[]): void {
@@ -153,6 +168,7 @@ export class MeteringRepository {
           fingerprint: e.fingerprint ?? null,
           route: e.method && e.path ? `${e.method} ${e.path}` : null,
           detail: e.detail,
+          count: e.count ?? 1,
         });
       }
     })();
@@ -201,16 +217,22 @@ export class MeteringRepository {
       .map(({ duration_hist, ttfb_hist, ...row }) => ({ ...row, durationHist: JSON.parse(duration_hist) as Histogram, ttfbHist: JSON.parse(ttfb_hist) as Histogram }));
   }
 
-  auditSince(since: number): AuditRow[] {
-    return this.db.prepare<[number], AuditRow>('SELECT id, at, actor, action, target, detail FROM audit_log WHERE at >= ? ORDER BY at, id').all(since);
+  /** Audit rows since `since`, oldest first; with a page, the newest `limit` before the row id `before`. */
+  auditSince(since: number, page?: Page): AuditRow[] {
+    if (!page) return this.db.prepare<[number], AuditRow>('SELECT id, at, actor, action, target, detail FROM audit_log WHERE at >= ? ORDER BY at, id').all(since);
+    return this.db
+      .prepare<[number, number, number], AuditRow>('SELECT id, at, actor, action, target, detail FROM audit_log WHERE at >= ? AND id < ? ORDER BY id DESC LIMIT ?')
+      .all(since, page.before ?? Number.MAX_SAFE_INTEGER, page.limit)
+      .reverse();
   }
 
-  securitySince(since: number): SecurityRow[] {
-    return this.db
-      .prepare<[number], { id: number; at: number; kind: SecurityEvent['kind']; ip: string; token_id: string | null; token_name: string | null; fingerprint: string | null; route: string | null; detail: string }>(
-        'SELECT * FROM security_events WHERE at >= ? ORDER BY at, id',
-      )
-      .all(since)
+  /** Security events since `since`, oldest first; with a page, the newest `limit` before the row id `before`. */
+  securitySince(since: number, page?: Page): SecurityRow[] {
+    type Row = { id: number; at: number; kind: SecurityEvent['kind']; ip: string; token_id: string | null; token_name: string | null; fingerprint: string | null; route: string | null; detail: string; count: number };
+    const rows = page
+      ? this.db.prepare<[number, number, number], Row>('SELECT * FROM security_events WHERE at >= ? AND id < ? ORDER BY id DESC LIMIT ?').all(since, page.before ?? Number.MAX_SAFE_INTEGER, page.limit).reverse()
+      : this.db.prepare<[number], Row>('SELECT * FROM security_events WHERE at >= ? ORDER BY at, id').all(since);
+    return rows
       .map((r) => {
         const [method, ...path] = (r.route ?? '').split(' ');
         return {
@@ -223,6 +245,7 @@ export class MeteringRepository {
           ...(r.fingerprint ? { fingerprint: r.fingerprint } : {}),
           ...(r.route ? { method, path: path.join(' ') } : {}),
           detail: r.detail,
+          count: r.count,
         };
       });
   }

@@ -195,6 +195,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 6,
+    name: 'repeated security events as one row with a count',
+    sql: `
+      -- Repeats of one kind of event from one address within a minute are stored once, counted.
+      ALTER TABLE security_events ADD COLUMN count INTEGER NOT NULL DEFAULT 1 CHECK (count >= 1);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

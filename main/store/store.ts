@@ -79,10 +79,14 @@ export class Store {
     if (this.watchTimer) return;
     this.lastDataVersion = this.dataVersion();
     this.watchTimer = setInterval(() => {
-      const version = this.dataVersion();
-      if (version !== this.lastDataVersion) {
-        this.lastDataVersion = version;
-        this.changed();
+      try {
+        const version = this.dataVersion();
+        if (version !== this.lastDataVersion) {
+          this.lastDataVersion = version;
+          this.changed();
+        }
+      } catch {
+        // A locked or failing file: the caches keep what they have, and the next tick looks again.
       }
     }, intervalMs);
     this.watchTimer.unref();

@@ -220,8 +220,10 @@ describe('the audit log and stored security events', async () => {
     const admin = h.token('puller', { scope: 'admin' });
     assert.equal((await call(`${h.url}/api/pull`, { ca: h.ca, headers: bearer(admin), body: { model: 'tinyllama', stream: false } })).status, 200);
     assert.equal((await call(`${h.url}/api/delete`, { ca: h.ca, method: 'DELETE', headers: bearer(admin), body: { model: 'tinyllama' } })).status, 200);
-    const entries = h.core.store.metering.auditSince(0).filter((a) => a.actor === 'api').map((a) => `${a.action} ${a.target} ${a.detail}`);
-    assert.deepEqual(entries, ['model.pulled tinyllama:latest token puller', 'model.deleted tinyllama:latest token puller']);
+    // Written through the metering queue (never on the request path), within its flush interval.
+    const entries = () => h.core.store.metering.auditSince(0).filter((a) => a.actor === 'api').map((a) => `${a.action} ${a.target} ${a.detail}`);
+    await eventually(() => (h.core.metering.flush(), entries().length === 2), 3000, 'both audit rows');
+    assert.deepEqual(entries(), ['model.pulled tinyllama:latest token puller', 'model.deleted tinyllama:latest token puller']);
   });
 
   it('stores security events', async () => {

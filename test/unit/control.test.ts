@@ -58,7 +58,7 @@ describe('activity rows', () => {
     const audit = activityFrom('audit', [{ id: 1, at: 1, actor: 'cli', action: 'token.created', target: 'a' }, { id: 2, at: 5, actor: 'window', action: 'token.revoked', target: 'a' }], []);
     assert.deepEqual(audit.map((r) => [r.who, r.what]), [['window', 'token.revoked'], ['cli', 'token.created']]);
     const security = activityFrom('security', [], [{ id: 1, at: 3, kind: 'auth_failed', ip: '10.0.0.9', method: 'POST', path: '/api/chat', detail: 'unknown token' }]);
-    assert.deepEqual(security[0], { id: 1, at: 3, who: 'auth_failed', what: 'POST /api/chat', target: null, detail: 'unknown token', ip: '10.0.0.9' });
+    assert.deepEqual(security[0], { id: 1, at: 3, who: 'auth_failed', what: 'POST /api/chat', target: null, detail: 'unknown token', ip: '10.0.0.9', count: 1 });
   });
 });
 

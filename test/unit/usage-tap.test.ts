@@ -119,19 +119,46 @@ describe('batch writer', () => {
     assert.deepEqual(batches, [[0, 1, 2]]);
   });
 
-  it('counts a failed write as dropped rows and keeps going', () => {
-    const errors: unknown[] = [];
+  it('keeps the rows of a failed write and retries them with a growing pause, saying so once', () => {
+    let now = 0;
+    const stuck: unknown[] = [];
+    const recovered: number[] = [];
     let fail = true;
-    const writer = new BatchWriter<number>(() => {
-      if (fail) throw new Error('disk full');
-    }, { onError: (e) => errors.push(e) });
+    const written: number[] = [];
+    const writer = new BatchWriter<number>((rows) => {
+      if (fail) throw new Error('database is locked');
+      written.push(...rows);
+    }, { intervalMs: 100, clock: () => now, onStuck: (e) => stuck.push(e), onRecovered: (n) => recovered.push(n) });
+    writer.push(1);
+    writer.flush();
+    writer.push(2);
+    now += 50;
+    writer.flush();
+    now += 100;
+    writer.flush();
+    now += 200;
+    writer.flush();
+    assert.equal(stuck.length, 1, 'said once, not on every retry');
+    assert.deepEqual(written, []);
+    fail = false;
+    now += 400;
+    writer.flush();
+    assert.deepEqual(written, [1, 2], 'nothing lost, in order');
+    assert.equal(writer.dropped, 0);
+    assert.deepEqual(recovered, [2]);
+  });
+
+  it('writes what it holds on close even while backing off', () => {
+    let fail = true;
+    const written: number[] = [];
+    const writer = new BatchWriter<number>((rows) => {
+      if (fail) throw new Error('busy');
+      written.push(...rows);
+    });
     writer.push(1);
     writer.flush();
     fail = false;
-    writer.push(2);
     writer.close();
-    assert.equal(writer.dropped, 1);
-    assert.equal(writer.written, 1);
-    assert.equal(errors.length, 1);
+    assert.deepEqual(written, [1]);
   });
 });

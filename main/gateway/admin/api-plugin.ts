@@ -33,6 +33,8 @@ declare module 'fastify' {
 }
 
 const CSRF_HEADER = 'x-gatehouse-csrf';
+/** How far a dashboard's event stream may fall behind before it is closed. */
+const MAX_BEHIND_BYTES = 4 * 1024 * 1024;
 
 /**
  * The dashboard API, registered under the prefix /admin/api. Its hook guards every route this
@@ -80,15 +82,32 @@ export function adminApiPlugin(api: FastifyInstance, deps: AdminApiDeps, done: (
     return { signedIn: false };
   });
 
+  // One serialisation per event for every open dashboard, not one per dashboard.
+  const frames = new WeakMap<object, string>();
+  const frame = (event: string, data: unknown) => {
+    if (typeof data !== 'object' || data === null) return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    let text = frames.get(data);
+    if (text === undefined) frames.set(data, (text = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
+    return text;
+  };
+
   api.get('/events', (request, reply) => {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
-    const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    let congested = false;
+    res.on('drain', () => (congested = false));
+    // A dashboard that does not read: live snapshots (each replaces the last) wait for it, and one
+    // that falls far behind is closed; its browser reconnects and loads afresh.
+    const send = (event: string, data: unknown) => {
+      if (congested && event === 'live') return;
+      if (res.writableLength > MAX_BEHIND_BYTES) return void res.destroy();
+      if (!res.write(frame(event, data))) congested = true;
+    };
     const offs = EVENT_NAMES.map((name) => deps.control.on(name, (payload) => send(name, payload)));
     const heartbeat = setInterval(() => res.write(': still here\n\n'), 15_000);
     send('hello', { at: Date.now() });
-    request.raw.once('close', () => {
+    res.once('close', () => {
       clearInterval(heartbeat);
       for (const off of offs) off();
     });

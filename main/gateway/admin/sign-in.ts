@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AdminAccount } from '../../auth/admin-account';
+import { BUSY, CheckQueue } from '../../auth/check-queue';
 import type { AdminLockout } from '../../auth/admin-lockout';
 import type { AdminSessions } from '../../auth/admin-sessions';
 import { GatehouseError } from '../../errors';
@@ -24,6 +25,7 @@ const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
  * signing in with password and code, and asking which of the two this browser can use.
  */
 export function signInRoutes(api: FastifyInstance, deps: SignInDeps): void {
+  const checks = new CheckQueue(2, 8);
   const start = (request: FastifyRequest, reply: FastifyReply, signedIn: { cookie: string; csrf: string }) => {
     const names = cookieNames(deps.tls, request);
     void reply.setCookie(names.session, signedIn.cookie, { ...cookieOptions(deps.tls), httpOnly: true });
@@ -63,7 +65,11 @@ export function signInRoutes(api: FastifyInstance, deps: SignInDeps): void {
       return deps.refuse(request, reply, 429, 'admin_auth_failed', new GatehouseError('SIGN_IN_LOCKED', message));
     }
     try {
-      const factor = await deps.account.verifySignIn(request.body.password, request.body.code);
+      const factor = await checks.run(() => deps.account.verifySignIn(request.body.password, request.body.code));
+      if (factor === BUSY) {
+        void reply.header('retry-after', '2');
+        return deps.refuse(request, reply, 429, null, new GatehouseError('SIGN_IN_BUSY', 'Gatehouse is checking other sign-ins right now. Try again in a few seconds.'));
+      }
       deps.lockout.succeeded(turn.key);
       const how = `password + ${factor === 'totp' ? 'authenticator code' : 'recovery code'}`;
       const signedIn = await deps.sessions.open(client(request), deps.isLocalClient(request.ip) ? 'window' : 'remote-admin', how);

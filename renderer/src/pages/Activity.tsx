@@ -1,19 +1,33 @@
 import { useState } from 'react';
+import type { ActivityRow } from '../../../preload/contract';
 import { api } from '../api';
 import { toCsv } from '../../../preload/csv';
 import { dateTime, download } from '../format';
 import { useEvent, useLoad } from '../hooks';
 import { Card, Empty, ErrorNote, Loading } from '../ui';
 
+/** Rows per page: enough for a day of a busy team, small enough to render at once. */
+const PAGE = 500;
+
 export function Activity() {
   const [kind, setKind] = useState<'audit' | 'security'>('audit');
   const [days, setDays] = useState(7);
   const [filter, setFilter] = useState('');
-  const rows = useLoad(() => api.listActivity({ kind, days }), [kind, days]);
+  const rows = useLoad(() => api.listActivity({ kind, days, limit: PAGE }), [kind, days]);
   useEvent('changed', rows.reload);
+  // Older pages, fetched on request; a new period or log starts again from the newest.
+  const [older, setOlder] = useState<{ key: string; rows: ActivityRow[]; done: boolean }>({ key: '', rows: [], done: false });
+  const key = `${kind}:${days}`;
+  const olderRows = older.key === key ? older.rows : [];
+  const all = [...(rows.data ?? []), ...olderRows];
+  const more = all.length > 0 && (olderRows.length ? !older.done : (rows.data?.length ?? 0) === PAGE);
+  const loadOlder = async () => {
+    const page = await api.listActivity({ kind, days, limit: PAGE, before: all[all.length - 1]!.id });
+    setOlder({ key, rows: [...olderRows, ...page], done: page.length < PAGE });
+  };
 
   const needle = filter.trim().toLowerCase();
-  const shown = (rows.data ?? []).filter((r) => !needle || [r.who, r.what, r.target, r.detail, r.ip].some((v) => v?.toLowerCase().includes(needle)));
+  const shown = all.filter((r) => !needle || [r.who, r.what, r.target, r.detail, r.ip].some((v) => v?.toLowerCase().includes(needle)));
   const exportCsv = () => {
     const header = ['time', kind === 'audit' ? 'actor' : 'event', kind === 'audit' ? 'action' : 'route', kind === 'audit' ? 'target' : 'token', 'detail', 'ip'];
     const body = shown.map((r) => [new Date(r.at).toISOString(), r.who, r.what, r.target, r.detail, r.ip]);
@@ -77,12 +91,22 @@ export function Activity() {
                   <code>{r.what}</code>
                 </td>
                 <td>{r.target ?? '–'}</td>
-                <td className="small">{r.detail ?? ''}</td>
+                <td className="small">
+                  {r.detail ?? ''}
+                  {r.count > 1 && <strong> ×{r.count}</strong>}
+                </td>
                 {kind === 'security' && <td>{r.ip}</td>}
               </tr>
             ))}
           </tbody>
         </table>
+      )}
+      {more && (
+        <div className="row end">
+          <button type="button" onClick={() => void loadOlder()}>
+            Show older
+          </button>
+        </div>
       )}
     </Card>
   );
