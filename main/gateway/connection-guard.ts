@@ -30,7 +30,7 @@ export function serverTimeouts(limits: ConnectionLimits) {
  */
 export function guardConnections(app: FastifyInstance, limits: ConnectionLimits): void {
   const perAddress = new Map<string, number>();
-  (app.server as Server).on('connection', (socket: Socket) => {
+  (app.server).on('connection', (socket: Socket) => {
     const ip = plainIp(socket.remoteAddress ?? '');
     if (isLoopback(ip)) return;
     const open = (perAddress.get(ip) ?? 0) + 1;
