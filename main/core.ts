@@ -15,6 +15,7 @@ import { dataPaths } from './config/paths';
 import type { Settings } from './config/settings';
 import { GatehouseError } from './errors';
 import { buildGateway } from './gateway/app';
+import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './gateway/connection-guard';
 import { createLocalClientCheck, isLoopback } from './gateway/client-address';
 import { consoleLogger, type Logger } from './log';
 import type { Actor } from './metering/records';
@@ -61,6 +62,8 @@ export interface CoreOptions {
   sessionPolicy?: SessionPolicy;
   /** Seals private keys at rest with the OS keystore (the tray app); without it they are 0600 files. */
   vault?: SecretVault;
+  /** Deadlines and caps for unauthenticated connections; tests shorten them. */
+  connectionLimits?: Partial<ConnectionLimits>;
 }
 
 export interface ServingInfo {
@@ -117,9 +120,11 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     }
 
     verifier = new TokenVerifier(store);
+    const labelsClient = new OllamaClient(() => current.upstream);
     metering = new Metering(store, log, {
       ...(options.meteringFlushMs ? { flushIntervalMs: options.meteringFlushMs } : {}),
       upstreamUp: async () => (await probeUpstream(current.upstream, 1000)).kind === 'ollama',
+      installedModels: async () => (await labelsClient.tags()).map((m) => m.name),
     });
     const meter = metering;
     const models = new OllamaClient(() => current.upstream);
@@ -140,6 +145,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     const isLocalClient = options.isLocalClient ?? localCheck!.isLocal;
     const rendererDir = () => (options.rendererDir === undefined ? findRendererDir() : options.rendererDir);
     app = await buildGateway({
+      connections: { ...DEFAULT_CONNECTION_LIMITS, ...options.connectionLimits },
       verifier,
       settings,
       isLocalClient,
@@ -188,6 +194,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     const listen = async (): Promise<ServingInfo> => {
       const { host, port } = current;
       await ollama?.start();
+      await meter.refreshModels();
       try {
         await gateway.listen({ host, port });
       } catch (err) {

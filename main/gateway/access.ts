@@ -7,6 +7,7 @@ import type { Settings } from '../config/settings';
 import type { SecurityEventKind, SecuritySink } from '../metering/security-events';
 import type { TokenRecord } from '../store/tokens-repo';
 import type { HostNames } from '../tls/addresses';
+import type { ScannedBody } from './model-check';
 import { isOwnHost, isSameOrigin } from './admin/guard';
 import { plainIp } from './client-address';
 import { sendProblem, type Problem } from './problems';
@@ -36,8 +37,8 @@ export interface RequestContext {
   token?: TokenRecord;
   /** Canonical names of the models the request uses (filled by the policy check). */
   models?: string[];
-  /** The parsed JSON body, when the policy had to read it. */
-  json?: Record<string, unknown>;
+  /** The body's top level, when the policy had to read it (never a full parse). */
+  body?: ScannedBody;
 }
 
 declare module 'fastify' {

@@ -5,6 +5,7 @@ import { aclFor } from '../auth/model-acl';
 import type { Metering } from '../metering/metering';
 import type { RequestRecord } from '../metering/records';
 import { streamKind, UsageReader, UsageStripper, type StreamKind, type UsageSource } from '../metering/usage-tap';
+import type { ScannedBody } from './model-check';
 import { sendFilteredList } from './model-lists';
 import { sendProblem } from './problems';
 import { answerHeaders, forwardedHeaders, type Upstreams } from './upstream';
@@ -29,14 +30,26 @@ export interface ForwardDeps {
 
 /**
  * A streamed OpenAI request that did not ask for usage gets `include_usage` added, so its tokens
- * can be counted; the tap then keeps the extra usage from the client. Returns the body to send.
+ * can be counted; the tap then keeps the extra usage from the client. The bytes are spliced, not
+ * re-serialised: the rest of the body (which may be megabytes of images) is copied once as it is.
+ * Returns the body to send, or undefined to send the client's own.
  */
-function withUsageRequested(path: string, json: Record<string, unknown> | undefined): Buffer | undefined {
-  if (!json || !USAGE_ON_REQUEST.has(path) || json.stream !== true) return undefined;
-  const options = json.stream_options;
-  if (options && typeof options === 'object' && (options as Record<string, unknown>).include_usage === true) return undefined;
-  const merged = { ...(options && typeof options === 'object' ? options : {}), include_usage: true };
-  return Buffer.from(JSON.stringify({ ...json, stream_options: merged }));
+export function withUsageRequested(path: string, body: ScannedBody | undefined): Buffer | undefined {
+  if (!body || !USAGE_ON_REQUEST.has(path) || body.get('stream') !== true) return undefined;
+  const { buf, top } = body;
+  const options = top.entries.filter((e) => e.key === 'stream_options').at(-1);
+  if (!options) {
+    const empty = top.entries.length === 0;
+    return Buffer.concat([buf.subarray(0, top.close), Buffer.from(`${empty ? '' : ','}"stream_options":{"include_usage":true}`), buf.subarray(top.close)]);
+  }
+  const value = body.get('stream_options');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined; // Ollama will refuse it
+  if ((value as Record<string, unknown>).include_usage === true) return undefined;
+  // A last `include_usage` wins in Go's decoder, so appending one overrides a `false`.
+  const inner = buf.subarray(options.start, options.end);
+  const closing = inner.lastIndexOf(0x7d);
+  const hasFields = Object.keys(value).length > 0;
+  return Buffer.concat([buf.subarray(0, options.start + closing), Buffer.from(`${hasFields ? ',' : ''}"include_usage":true`), buf.subarray(options.start + closing)]);
 }
 
 type OnAnswer = (reply: FastifyReply, answer: Dispatcher.ResponseData) => void;
@@ -60,8 +73,11 @@ function sendToOllama(request: FastifyRequest, reply: FastifyReply, deps: Forwar
     if (!reply.raw.writableFinished) controller.abort();
   };
   reply.raw.once('close', gone);
-  pool
-    .request({ method: request.method, path: request.gatehouse.match!.path, headers, body: body ?? null, signal: controller.signal })
+  const sent = pool.request({ method: request.method, path: request.gatehouse.match!.path, headers, body: body ?? null, signal: controller.signal });
+  // The body now belongs to undici until it is written: nothing here keeps it alive after that.
+  (request as { body: unknown }).body = undefined;
+  request.gatehouse.body = undefined;
+  sent
     .then((answer) => {
       if (controller.signal.aborted || reply.raw.destroyed) return void answer.body.destroy();
       void reply.code(answer.statusCode).headers(answerHeaders(answer.headers));
@@ -101,7 +117,10 @@ export function forward(request: FastifyRequest, reply: FastifyReply, deps: Forw
   if (!deps.metered()) return forwardUnmetered(request, reply, deps);
   const forwardedAt = performance.now();
   const original = bodyOf(request);
-  const injected = withUsageRequested(match.route.pattern, context.json);
+  const injected = withUsageRequested(match.route.pattern, context.body);
+  // Only the length is kept for the record: the body itself may be freed once it is sent.
+  const bytesIn = original?.length ?? Number(request.headers['content-length'] ?? 0);
+  const askedForUsage = injected !== undefined;
   let tap: UsageSource | undefined;
   let kind: StreamKind | undefined;
   const list = request.method === 'GET' ? match.route.list : undefined;
@@ -109,7 +128,7 @@ export function forward(request: FastifyRequest, reply: FastifyReply, deps: Forw
   const onAnswer: OnAnswer = (out, answer) => {
     if (list) return sendFilteredList(out, answer.body, list, aclFor(context.token));
     kind = streamKind(out.getHeader('content-type') as string | undefined);
-    if (injected && kind === 'sse') {
+    if (askedForUsage && kind === 'sse') {
       const stripper = new UsageStripper();
       tap = stripper;
       // The stripper changes the bytes, so Ollama's length (if any) no longer holds.
@@ -144,7 +163,7 @@ export function forward(request: FastifyRequest, reply: FastifyReply, deps: Forw
       aborted,
       error: usage?.error ?? (status >= 400 ? `HTTP ${status}` : null),
       ip: context.ip,
-      bytesIn: original?.length ?? Number(request.headers['content-length'] ?? 0),
+      bytesIn,
       bytesOut: tap ? tap.bytesOut : Number(reply.getHeader('content-length') ?? 0),
       overheadMs: forwardedAt - context.startedAt,
     };

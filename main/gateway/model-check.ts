@@ -1,11 +1,22 @@
 import type { ModelAcl } from '../auth/model-acl';
 import { canonicalModelName, DEFAULT_HOST } from '../auth/model-names';
 import { registryRefusal } from '../auth/registries';
+import { scanObject, valueOf, type TopLevel } from './json-scan';
 import type { Problem } from './problems';
 import { MODEL_FIELD_NAMES, type RouteDef } from './routes';
 
+/** A body read by the bounded scan: the bytes, and where its top-level fields are. */
+export interface ScannedBody {
+  buf: Buffer;
+  top: TopLevel;
+  /** The parsed value of a top-level field (the last, if it is given twice, as Go reads it). */
+  get(field: string): unknown;
+  /** Every value given for a field (a duplicated key is checked in each spelling). */
+  all(field: string): unknown[];
+}
+
 export type ModelCheck =
-  | { ok: true; models: string[]; json?: Record<string, unknown> }
+  | { ok: true; models: string[]; body?: ScannedBody }
   | { ok: false; problem: Problem; deniedModel?: string };
 
 /** Who is asking, as far as the models they name are concerned. */
@@ -31,56 +42,49 @@ export function goFold(key: string): string {
 /** Body fields that Gatehouse itself reads, in any spelling Go would accept. */
 const GUARDED_FIELDS: ReadonlySet<string> = new Set([...MODEL_FIELD_NAMES, 'insecure', 'files', 'adapters']);
 
-function parseBody(body: Buffer | undefined): { ok: true; json: Record<string, unknown> } | { ok: false; check: ModelCheck } {
+/** Reads a body's top level (bounded, see json-scan.ts) and refuses keys Go would fold onto a guarded field. */
+export function readBody(body: Buffer | undefined): { ok: true; body: ScannedBody } | { ok: false; check: ModelCheck } {
   if (!body || body.length === 0) return { ok: false, check: bad('This request needs a JSON body that names the model.') };
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch {
-    return { ok: false, check: bad('The request body is not valid JSON.') };
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    return { ok: false, check: bad('The request body must be a JSON object.') };
-  }
-  for (const key of Object.keys(json)) {
+  const scan = scanObject(body);
+  if (!scan.ok) return { ok: false, check: bad(scan.message) };
+  for (const { key } of scan.top.entries) {
     const folded = goFold(key);
-    if (folded !== key && GUARDED_FIELDS.has(folded)) {
-      return { ok: false, check: bad(`The field "${key}" must be written "${folded}".`) };
-    }
+    if (folded !== key && GUARDED_FIELDS.has(folded)) return { ok: false, check: bad(`The field "${key}" must be written "${folded}".`) };
   }
-  return { ok: true, json: json as Record<string, unknown> };
+  const all = (field: string) => scan.top.entries.filter((e) => e.key === field).map((e) => valueOf(body, e));
+  return { ok: true, body: { buf: body, top: scan.top, all, get: (field) => all(field).at(-1) } };
 }
 
 const nonEmpty = (v: unknown) => v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0) && !(typeof v === 'object' && Object.keys(v).length === 0);
 
 /** Refusals that depend on the body but not on a model name: registry options and cloned weights. */
-function bodyRefusal(route: RouteDef, json: Record<string, unknown>, policy: ModelPolicy): ModelCheck | null {
-  if (route.registry && json.insecure !== undefined && json.insecure !== false) {
+function bodyRefusal(route: RouteDef, body: ScannedBody, policy: ModelPolicy): ModelCheck | null {
+  if (route.registry && body.all('insecure').some((v) => v !== false)) {
     return refused('insecure_refused', 'Pulling or pushing over plain HTTP or without checking the certificate ("insecure") is not allowed through Gatehouse.');
   }
   // `files` and `adapters` name blobs by digest: weights of any model, whatever the ACL says.
-  if (route.pattern === '/api/create' && !policy.acl.unrestricted && (nonEmpty(json.files) || nonEmpty(json.adapters))) {
+  if (route.pattern === '/api/create' && !policy.acl.unrestricted && [...body.all('files'), ...body.all('adapters')].some(nonEmpty)) {
     return refused('model_denied', `The token "${policy.tokenName}" may use only some models, so it may not create one from files or adapters (they can copy any model's weights by digest).`);
   }
   return null;
 }
 
 /** The names a request gives, from the path parameter and the body fields the route declares. */
-function namesIn(route: RouteDef, params: Record<string, string>, body: Buffer | undefined, policy: ModelPolicy): { names: unknown[]; json?: Record<string, unknown> } | ModelCheck {
+function namesIn(route: RouteDef, params: Record<string, string>, raw: Buffer | undefined, policy: ModelPolicy): { names: unknown[]; body?: ScannedBody } | ModelCheck {
   const spec = route.models!;
   const names: unknown[] = [];
   if (spec.param) names.push(params[spec.param]);
   if (!spec.required.length && !spec.optional?.length) return { names };
-  const parsed = parseBody(body);
-  if (!parsed.ok) return parsed.check;
-  const json = parsed.json;
+  const read = readBody(raw);
+  if (!read.ok) return read.check;
+  const body = read.body;
   for (const group of spec.required) {
-    const present = group.filter((f) => json[f] !== undefined);
+    const present = group.filter((f) => body.all(f).some((v) => v !== null));
     if (present.length === 0) return bad(`The request names no model (expected the field "${group[0]}").`);
-    for (const f of present) names.push(json[f]);
+    for (const f of present) names.push(...body.all(f));
   }
-  for (const f of spec.optional ?? []) if (json[f] !== undefined) names.push(json[f]);
-  return bodyRefusal(route, json, policy) ?? { names, json };
+  for (const f of spec.optional ?? []) names.push(...body.all(f).filter((v) => v !== null));
+  return bodyRefusal(route, body, policy) ?? { names, body };
 }
 
 /**
@@ -107,5 +111,5 @@ export function checkModels(route: RouteDef, params: Record<string, string>, bod
     if (registry) return { ...refused('registry_denied', `Ollama may not fetch "${String(raw)}": ${registry}.`), deniedModel: parsed.canonical };
     models.push(parsed.canonical);
   }
-  return { ok: true, models, ...(found.json ? { json: found.json } : {}) };
+  return { ok: true, models, ...(found.body ? { body: found.body } : {}) };
 }

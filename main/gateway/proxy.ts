@@ -5,6 +5,7 @@ import { parseRegistryList } from '../auth/registries';
 import type { Settings } from '../config/settings';
 import type { Metering } from '../metering/metering';
 import type { Access } from './access';
+import { BodyBudget } from './body-budget';
 import { handleCors } from './cors';
 import { forward } from './forward';
 import { checkModels } from './model-check';
@@ -18,6 +19,26 @@ export interface ProxyDeps {
 }
 
 const METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'] as const;
+const MiB = 1024 * 1024;
+
+/** Counts a body against the memory budget before it is read; answers and returns false when it must wait. */
+function reserveBody(request: FastifyRequest, reply: FastifyReply, budget: BodyBudget, bodyLimit: number): boolean {
+  const declared = request.headers['content-length'];
+  if (declared === undefined && request.headers['transfer-encoding'] === undefined) return true;
+  // A chunked body may grow to the limit, so it is counted at the limit.
+  const bytes = declared === undefined ? bodyLimit : Math.min(bodyLimit, Number(declared) || 0);
+  if (bytes === 0) return true;
+  const key = request.gatehouse.token?.id ?? `ip:${request.gatehouse.ip}`;
+  const verdict = budget.reserve(key, bytes);
+  if (verdict === 'ok') {
+    reply.raw.once('close', () => budget.release(key, bytes));
+    return true;
+  }
+  sendProblem(reply, verdict === 'everyone'
+    ? { status: 503, code: 'busy', message: 'Gatehouse is reading many large requests right now. Try again in a few seconds.', headers: { 'retry-after': '5' } }
+    : { status: 429, code: 'too_many_large_bodies', message: 'This client already has several large requests in flight. Wait for one to finish.', headers: { 'retry-after': '5' } });
+  return false;
+}
 
 /** The canonical path the access checks matched; never the raw URL the client sent. */
 const target = (request: FastifyRequest) => request.gatehouse.match?.path ?? '/';
@@ -63,6 +84,13 @@ export async function proxyPlugin(scope: FastifyInstance, deps: ProxyDeps): Prom
   const checkAccess = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     if (!handleCors(request, reply) && !deps.access.check(request, reply)) done();
   };
+  const bodyLimit = deps.settings().bodyLimitMiB * MiB;
+  // Sixteen full-size bodies in all, four per token: room for a team's image chats, not for a flood.
+  const budget = new BodyBudget(16 * bodyLimit, 4 * bodyLimit);
+  const checkAccessAndBudget = (request: FastifyRequest, reply: FastifyReply, done: () => void) =>
+    checkAccess(request, reply, () => {
+      if (reserveBody(request, reply, budget, bodyLimit)) done();
+    });
 
   await scope.register((blobs) => blobProxy(blobs, deps, checkAccess));
 
@@ -71,7 +99,7 @@ export async function proxyPlugin(scope: FastifyInstance, deps: ProxyDeps): Prom
   await scope.register((api, _options, registered) => {
     api.removeAllContentTypeParsers();
     api.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-    api.addHook('onRequest', checkAccess);
+    api.addHook('onRequest', checkAccessAndBudget);
     api.addHook('preHandler', (request, reply, done) => {
       const context = request.gatehouse;
       const match = context.match;
@@ -85,7 +113,7 @@ export async function proxyPlugin(scope: FastifyInstance, deps: ProxyDeps): Prom
         return;
       }
       context.models = verdict.models;
-      if (verdict.json) context.json = verdict.json;
+      if (verdict.body) context.body = verdict.body;
       done();
     });
     const forwardDeps = { upstreams, upstream: () => deps.settings().upstream, metering: deps.metering, metered: () => deps.settings().usageMetering };

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Logger } from '../log';
 import type { Store } from '../store/store';
 import { BatchWriter } from './batch-writer';
+import { ModelLabels } from './model-labels';
 import { SecurityAggregator } from './security-aggregator';
 import type { AuditEntry, LiveRequest, RequestRecord, Retention } from './records';
 import { securityLine, type SecurityEvent } from './security-events';
@@ -13,6 +14,10 @@ interface Series {
   duration: { observe(value: number): void };
   ttfb: { observe(value: number): void };
 }
+
+/** Labelled series at most (status × model × token), however many names clients invent. */
+const MAX_SERIES = 2000;
+const OVERFLOW_KEY = 'other\u0000other\u0000other';
 
 const SECONDS_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
@@ -28,6 +33,8 @@ export class Metering {
   private readonly audits: BatchWriter<AuditEntry>;
   private readonly aggregator: SecurityAggregator;
   private sweepTimer: NodeJS.Timeout | undefined;
+  /** Which model names may be labels; without it (tests of metering alone) every name is. */
+  private readonly labels: ModelLabels | undefined;
   private readonly m;
   private pruneTimer: NodeJS.Timeout | undefined;
   private readonly series = new Map<string, Series>();
@@ -38,8 +45,9 @@ export class Metering {
   constructor(
     private readonly store: Store,
     private readonly log: Logger,
-    options: { flushIntervalMs?: number; maxQueue?: number; upstreamUp?: () => Promise<boolean> } = {},
+    options: { flushIntervalMs?: number; maxQueue?: number; upstreamUp?: () => Promise<boolean>; installedModels?: () => Promise<string[]> } = {},
   ) {
+    if (options.installedModels) this.labels = new ModelLabels(options.installedModels);
     const writerOptions = (what: string) => ({
       intervalMs: options.flushIntervalMs ?? 1000,
       maxQueue: options.maxQueue ?? 10_000,
@@ -89,6 +97,7 @@ export class Metering {
     this.requests.start();
     this.securityEvents.start();
     this.audits.start();
+    this.labels?.start();
     this.sweepTimer = setInterval(() => this.aggregator.sweep(Date.now()), 1000);
     this.sweepTimer.unref();
     const prune = () => {
@@ -101,6 +110,14 @@ export class Metering {
     prune();
     this.pruneTimer = setInterval(prune, 86_400_000);
     this.pruneTimer.unref();
+  }
+
+  /** Reads the upstream's model list now (at start, and after a pull), waiting at most `timeoutMs`. */
+  async refreshModels(timeoutMs = 1000): Promise<void> {
+    if (!this.labels) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.labels.refresh(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
   }
 
   /** Counts a request in flight and lists it for the live view; returns its id for `record`. */
@@ -125,7 +142,8 @@ export class Metering {
   record(r: RequestRecord, liveId?: number): void {
     this.m.inFlight.dec();
     if (liveId !== undefined && this.liveRequests.delete(liveId)) this.notifyLive();
-    const model = r.model ?? '';
+    const model = this.labels ? this.labels.label(r.model, r.status) : (r.model ?? '');
+    r.modelLabel = model;
     const token = r.tokenName ?? '';
     const series = this.seriesFor(String(r.status), model, token);
     series.requests.inc();
@@ -143,6 +161,7 @@ export class Metering {
   private seriesFor(status: string, model: string, token: string): Series {
     const key = `${status}\u0000${model}\u0000${token}`;
     let series = this.series.get(key);
+    if (!series && this.series.size >= MAX_SERIES && key !== OVERFLOW_KEY) return this.seriesFor('other', 'other', 'other');
     if (!series) {
       series = {
         requests: this.m.requests.labels(status, model, token),
@@ -186,6 +205,7 @@ export class Metering {
   close(): void {
     clearInterval(this.pruneTimer);
     clearInterval(this.sweepTimer);
+    this.labels?.stop();
     this.aggregator.sweep(Date.now(), true);
     this.requests.close();
     this.securityEvents.close();

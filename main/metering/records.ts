@@ -18,6 +18,8 @@ export interface RequestRecord {
   bytesOut: number;
   /** Time spent in the gateway before the request left for Ollama (checks, body read, policy). */
   overheadMs: number;
+  /** The model as aggregates know it (`other` for names the upstream does not have); `model` when absent. */
+  modelLabel?: string;
 }
 
 /** Who changed something: the tray, the window, the CLI, or a remote administrator. */

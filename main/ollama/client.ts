@@ -34,6 +34,9 @@ interface TagsResponse {
  * traffic). Every failure becomes a GatehouseError that says what happened: Ollama not running,
  * or Ollama's own error text.
  */
+/** The User-Agent of Gatehouse's own requests to Ollama. */
+export const CONTROL_USER_AGENT = 'gatehouse-control';
+
 export class OllamaClient {
   constructor(
     private readonly baseUrl: () => string,
@@ -105,7 +108,9 @@ export class OllamaClient {
     try {
       res = await this.fetchImpl(url, {
         method,
-        ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+        // Says that Gatehouse itself asks (its model list, the window's pulls), not a client through it.
+        headers: { 'user-agent': CONTROL_USER_AGENT, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         ...(signal ? { signal } : {}),
       });
     } catch (err) {

@@ -103,10 +103,11 @@ export class MeteringRepository {
           r.completionTokens, r.streamed ? 1 : 0, r.aborted ? 1 : 0, r.error, r.ip, r.bytesIn, r.bytesOut, r.overheadMs,
         );
         const hour = hourOf(r.at);
-        const key = `${hour}|${r.tokenId ?? ''}|${r.model ?? ''}`;
+        const model = r.modelLabel ?? r.model ?? '';
+        const key = `${hour}|${r.tokenId ?? ''}|${model}`;
         let g = groups.get(key);
         if (!g) {
-          g = { hour, tokenId: r.tokenId ?? '', tokenName: r.tokenName ?? '', model: r.model ?? '', requests: 0, errors: 0, promptTokens: 0, completionTokens: 0, duration: {}, ttfb: {} };
+          g = { hour, tokenId: r.tokenId ?? '', tokenName: r.tokenName ?? '', model, requests: 0, errors: 0, promptTokens: 0, completionTokens: 0, duration: {}, ttfb: {} };
           groups.set(key, g);
         }
         g.requests++;

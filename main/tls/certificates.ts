@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { generate } from 'selfsigned';
 import type { HostNames } from './addresses';
 
@@ -70,7 +70,12 @@ export function fingerprint(certPem: string): string {
 
 /** Whether a certificate names every host name and IP in `names` and is valid for `marginMs` more. */
 export function leafCovers(certPem: string, names: HostNames, now: number, marginMs: number): boolean {
-  const cert = new X509Certificate(certPem);
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(certPem);
+  } catch {
+    return false; // unreadable: as good as missing
+  }
   if (Date.parse(cert.validTo) - now < marginMs || Date.parse(cert.validFrom) > now) return false;
   const san = cert.subjectAltName ?? '';
   const entries = new Set(san.split(', '));
@@ -78,6 +83,23 @@ export function leafCovers(certPem: string, names: HostNames, now: number, margi
     names.dns.every((d) => entries.has(`DNS:${d}`)) &&
     names.ips.every((ip) => entries.has(`IP Address:${normaliseIp(ip)}`))
   );
+}
+
+/** Why a certificate and key cannot be served together, or null when they can. */
+export function pairProblem(certPem: string, keyPem: string): string | null {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(certPem);
+  } catch {
+    return 'the certificate is not a readable PEM certificate';
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(keyPem);
+  } catch {
+    return 'the key is not a readable PEM private key';
+  }
+  return cert.checkPrivateKey(key) ? null : 'the key does not belong to the certificate';
 }
 
 export function issuedBy(leafPem: string, caPem: string): boolean {

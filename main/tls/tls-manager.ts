@@ -5,7 +5,8 @@ import { ensurePrivateDir } from '../config/paths';
 import type { Settings } from '../config/settings';
 import { GatehouseError } from '../errors';
 import { currentHostNames, type HostNames } from './addresses';
-import { createCa, fingerprint, issuedBy, issueLeaf, leafCovers, type CertificatePair } from './certificates';
+import { withCreateLock } from './ca-lock';
+import { createCa, fingerprint, issuedBy, issueLeaf, leafCovers, pairProblem, type CertificatePair } from './certificates';
 import { readIfExists, readSecret, writeFileAtomic, writeSecret, type SecretVault } from './files';
 
 export interface TlsMaterial extends CertificatePair {
@@ -51,20 +52,38 @@ export class TlsManager {
       caKey: join(dir, 'ca.key'),
       leafCert: join(dir, 'server.crt'),
       leafKey: join(dir, 'server.key'),
+      caLock: join(dir, 'ca.lock'),
     };
   }
 
-  /** The local CA, created on first use. */
+  /**
+   * The local CA, created on first use (under a lock, so concurrent first starts agree on one).
+   * A damaged CA is never replaced silently: every teammate trusts it, so the error says which file
+   * is wrong and how to start over.
+   */
   async ca(): Promise<CertificatePair> {
     ensurePrivateDir(this.options.tlsDir);
-    const { caCert, caKey } = this.paths;
-    const cert = readIfExists(caCert);
-    const key = readSecret(caKey, this.options.vault);
-    if (cert && key) return { cert, key };
-    const ca = await createCa(`Gatehouse local CA (${hostname()})`, this.clock());
-    writeSecret(caKey, ca.key, this.options.vault);
-    writeFileAtomic(caCert, ca.cert, 0o644);
-    return ca;
+    const { caCert, caKey, caLock } = this.paths;
+    const existing = (): CertificatePair | undefined => {
+      const cert = readIfExists(caCert);
+      const key = readSecret(caKey, this.options.vault);
+      if (cert === undefined && key === undefined) return undefined;
+      const problem = cert === undefined ? `${caCert} is missing` : key === undefined ? `${caKey} is missing` : caProblem(cert, key, caCert, caKey);
+      if (problem) {
+        throw new GatehouseError(
+          'TLS_CA_DAMAGED',
+          `Gatehouse's certificate authority cannot be used: ${problem}.`,
+          `Restore ${caCert} and ${caKey} from a backup. Or start a new authority (every teammate must then trust the new one): move both files out of ${this.options.tlsDir} and start Gatehouse again.`,
+        );
+      }
+      return { cert: cert!, key: key! };
+    };
+    return withCreateLock(caLock, existing, async () => {
+      const ca = await createCa(`Gatehouse local CA (${hostname()})`, this.clock());
+      writeSecret(caKey, ca.key, this.options.vault);
+      writeFileAtomic(caCert, ca.cert, 0o644);
+      return ca;
+    });
   }
 
   /** The material to serve with now, loading or issuing what is missing. */
@@ -91,8 +110,10 @@ export class TlsManager {
     const { leafCert, leafKey } = this.paths;
     const names = this.hostNames();
     let cert = readIfExists(leafCert);
-    let key = readSecret(leafKey, this.options.vault);
-    if (!cert || !key || !leafCovers(cert, names, this.clock(), RENEW_MARGIN_MS) || !issuedBy(cert, ca.cert)) {
+    let key = readOrNothing(() => readSecret(leafKey, this.options.vault));
+    // A leaf that is unreadable, does not match its key, or is not ours is re-issued: it is only a
+    // derivative of the CA, and teammates trust the CA, not the leaf.
+    if (!cert || !key || pairProblem(cert, key) || !leafCovers(cert, names, this.clock(), RENEW_MARGIN_MS) || !issuedBy(cert, ca.cert)) {
       ({ cert, key } = await issueLeaf(ca, names, this.clock()));
       writeSecret(leafKey, key, this.options.vault);
       writeFileAtomic(leafCert, cert, 0o644);
@@ -127,14 +148,33 @@ export class TlsManager {
         'Check the path and that this user may read it.',
       );
     }
-    let leafFingerprint: string;
-    try {
-      leafFingerprint = fingerprint(cert);
-    } catch (err) {
-      throw new GatehouseError('TLS_CUSTOM_INVALID', `${tlsCertFile} is not a PEM certificate.`, undefined, { cause: err });
+    const problem = pairProblem(cert, key);
+    if (problem) {
+      throw new GatehouseError(
+        'TLS_CUSTOM_INVALID',
+        `Your TLS certificate cannot be served: ${problem.replace('the certificate', tlsCertFile).replace('the key', tlsKeyFile)}.`,
+        'Point tlsCertFile and tlsKeyFile at a PEM certificate and its own private key, or switch tlsMode back to local-ca.',
+      );
     }
+    const leafFingerprint = fingerprint(cert);
     this.customStamp = stamp;
     return { source: 'custom', cert, key, leafFingerprint };
+  }
+}
+
+/** Why the CA's files cannot be used, naming the file, or null when they can. */
+function caProblem(cert: string, key: string, certFile: string, keyFile: string): string | null {
+  const problem = pairProblem(cert, key);
+  if (problem) return problem.replace('the certificate', certFile).replace('the key', keyFile);
+  return null;
+}
+
+/** A secret that cannot be read (damaged, or sealed differently) counts as missing: it will be re-made. */
+function readOrNothing(read: () => string | undefined): string | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
   }
 }
 

@@ -44,11 +44,11 @@ describe('the Ollama client', async () => {
   it('stops the upstream pull when cancelled', async () => {
     fake.behaviour.pullStepDelayMs = 200;
     const abort = new AbortController();
-    const before = fake.requests.length;
+    const before = fake.control.length;
     const pulling = ollama.pull('gemma3', () => abort.abort(), abort.signal);
     await assert.rejects(pulling, (err: Error) => err.name === 'AbortError');
-    await eventually(() => fake.requests.length > before);
-    assert.equal(await fake.requests[before]!.aborted, true);
+    await eventually(() => fake.control.length > before);
+    assert.equal(await fake.control[before]!.aborted, true);
     fake.behaviour.pullStepDelayMs = 20;
   });
 

@@ -11,7 +11,7 @@ describe('shared pull jobs', async () => {
   after(() => fake.close());
   const jobs = new PullJobs(new OllamaClient(() => fake.url));
   after(() => jobs.close());
-  const pullsOf = (model: string) => fake.requests.filter((r) => r.url === '/api/pull' && (JSON.parse(r.body.toString()) as { model?: string }).model === model).length;
+  const pullsOf = (model: string) => fake.control.filter((r) => r.url === '/api/pull' && (JSON.parse(r.body.toString()) as { model?: string }).model === model).length;
 
   it('lets two pulls of one model share one download, with progress in order up to 100 %', async () => {
     const seen: PullJob[] = [];
@@ -30,8 +30,8 @@ describe('shared pull jobs', async () => {
 
   it('cancels for everyone watching, and the upstream pull stops', async () => {
     const pending = jobs.pull('qwen3:8b');
-    await eventually(() => fake.requests.some((r) => r.url === '/api/pull' && r.body.includes('qwen3')), 2000, 'the pull to reach Ollama');
-    const request = fake.requests.findLast((r) => r.url === '/api/pull')!;
+    await eventually(() => fake.control.some((r) => r.url === '/api/pull' && r.body.includes('qwen3')), 2000, 'the pull to reach Ollama');
+    const request = fake.control.findLast((r) => r.url === '/api/pull')!;
     assert.equal(jobs.cancel('qwen3:8b'), true);
     assert.equal((await pending).state, 'cancelled');
     assert.equal(await request.aborted, true);
@@ -45,9 +45,9 @@ describe('shared pull jobs', async () => {
   });
 
   it('refuses a name that is not a model name before calling Ollama', () => {
-    const pulls = fake.requests.filter((r) => r.url === '/api/pull').length;
+    const pulls = fake.control.filter((r) => r.url === '/api/pull').length;
     assert.throws(() => jobs.pull('../../etc'), /not a model name/);
-    assert.equal(fake.requests.filter((r) => r.url === '/api/pull').length, pulls, 'nothing reached Ollama');
+    assert.equal(fake.control.filter((r) => r.url === '/api/pull').length, pulls, 'nothing reached Ollama');
   });
 });
 
