@@ -56,9 +56,8 @@ export class Metering {
     });
     this.requests = new BatchWriter((rows) => store.metering.insertRequests(rows), writerOptions('request records'));
     this.aggregator = new SecurityAggregator({
-      first: (e) => log.info(securityLine(e)),
       row: (e) => {
-        if ((e.count ?? 1) > 1) log.info(securityLine(e));
+        log.info(securityLine(e));
         this.securityEvents.push(e);
       },
     });

@@ -15,19 +15,19 @@ export interface AggregatorLimits {
 export const DEFAULT_AGGREGATOR_LIMITS: AggregatorLimits = { windowMs: 60_000, rowsPerMinute: 600 };
 
 /**
- * Turns a flood of refusals into a few rows: the first event of a kind from an address is told at
- * once (the log line), and repeats within the window are counted into that one row, which is
- * written when the window closes. A flood from many addresses meets a ceiling of rows per minute,
- * past which events are counted per kind under the address `*`. Nothing is lost: every event is
- * in some row's count.
+ * Turns a flood of refusals into a few rows: the first event of a kind from an address is stored
+ * and logged at once, and its repeats within the window become one more row, with their count,
+ * when the window closes. A flood from many addresses meets a ceiling of rows per minute, past
+ * which events are counted per kind under the address `*`. Nothing is lost: every event is in
+ * some row's count.
  */
 export class SecurityAggregator {
   private readonly open = new Map<string, Window>();
   private minute = { start: 0, rows: 0 };
 
   constructor(
-    /** A new window opened (`first`), or one closed with its final count (`row`). */
-    private readonly out: { first(e: SecurityEvent): void; row(e: SecurityEvent): void },
+    /** A row to store: the first event of a window, or the repeats of a closed one (with `count`). */
+    private readonly out: { row(e: SecurityEvent): void },
     private readonly limits: AggregatorLimits = DEFAULT_AGGREGATOR_LIMITS,
   ) {}
 
@@ -46,8 +46,8 @@ export class SecurityAggregator {
       else this.open.set(overflow, { event: { ...e, ip: '*', detail: `${e.detail} (and the same from other addresses)` }, count: 1, until: e.at + this.limits.windowMs });
       return;
     }
-    this.open.set(key, { event: e, count: 1, until: e.at + this.limits.windowMs });
-    this.out.first(e);
+    this.open.set(key, { event: e, count: 0, until: e.at + this.limits.windowMs });
+    this.out.row(e);
   }
 
   /** Writes the windows that have closed by `now` (every window, with `all`). */
@@ -55,7 +55,7 @@ export class SecurityAggregator {
     for (const [key, w] of this.open) {
       if (!all && now < w.until) continue;
       this.open.delete(key);
-      this.out.row(w.count > 1 ? { ...w.event, count: w.count } : w.event);
+      if (w.count > 0) this.out.row({ ...w.event, detail: `repeated: ${w.event.detail}`, count: w.count });
     }
   }
 }

@@ -64,8 +64,9 @@ async function main(): Promise<void> {
     close = () => new Promise((r) => server.close(() => r()));
     send({ ready: true, port: (server.address() as AddressInfo).port, token: NAIVE_TOKEN });
   } else {
+    const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
     const core = await createCore({
-      dataDir: mkdtempSync(join(tmpdir(), 'gatehouse-bench-')),
+      dataDir,
       tls: tlsFlag === 'tls',
       log: silentLogger,
       overrides: { host: '127.0.0.1', port: 0, upstream: upstream ?? '' },
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
     }).token;
     const info = await core.listen();
     close = () => core.close();
-    send({ ready: true, port: info.port, token, policyToken: policy });
+    send({ ready: true, port: info.port, token, policyToken: policy, dataDir });
   }
 
   process.on('message', (m: Message) => {

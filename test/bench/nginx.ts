@@ -62,6 +62,7 @@ http {
   return {
     port,
     token: NGINX_TOKEN,
+    pid: workerPid,
     cpu: () => Promise.resolve(procCpu(workerPid)),
     send: () => {},
     stop: () =>

@@ -3,6 +3,10 @@ import { join } from 'node:path';
 
 export interface BenchServer {
   port: number;
+  /** The server's process (taskset execs node, so this is the node process itself). */
+  pid: number;
+  /** Gateways: their data folder. */
+  dataDir?: string;
   token?: string;
   /** Gateways: a second token with model patterns and limits, to price the policy. */
   policyToken?: string;
@@ -20,10 +24,12 @@ export function startServer(cpu: number, args: string[], nodeFlags: string[] = [
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`bench server ${args[0]} exited with ${code}`)));
-    child.once('message', (m: { port: number; token?: string; policyToken?: string }) => {
+    child.once('message', (m: { port: number; token?: string; policyToken?: string; dataDir?: string }) => {
       child.removeAllListeners('exit');
       resolve({
         port: m.port,
+        pid: child.pid!,
+        ...(m.dataDir ? { dataDir: m.dataDir } : {}),
         ...(m.token ? { token: m.token } : {}),
         ...(m.policyToken ? { policyToken: m.policyToken } : {}),
         send: (message) => child.send(message as object),

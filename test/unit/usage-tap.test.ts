@@ -4,6 +4,9 @@ import { buffer } from 'node:stream/consumers';
 import { describe, it } from 'node:test';
 import { streamKind, UsageReader, UsageStripper, type StreamKind } from '../../main/metering/usage-tap';
 import { BatchWriter } from '../../main/metering/batch-writer';
+import { SecurityAggregator } from '../../main/metering/security-aggregator';
+import type { SecurityEvent } from '../../main/metering/security-events';
+import { BUSY, CheckQueue } from '../../main/auth/check-queue';
 
 /**
  * Shows `text` in pieces of `size` bytes (1 = every byte on its own) to a reader, or runs it
@@ -160,5 +163,51 @@ describe('batch writer', () => {
     fail = false;
     writer.close();
     assert.deepEqual(written, [1]);
+  });
+});
+
+describe('security event aggregation', () => {
+  const event = (at: number, ip = '10.0.0.9', kind: SecurityEvent['kind'] = 'admin_refused'): SecurityEvent => ({ at, kind, ip, detail: 'foreign Host' });
+
+  it('stores the first event at once and its repeats as one counted row when the minute closes', () => {
+    const rows: SecurityEvent[] = [];
+    const agg = new SecurityAggregator({ row: (e) => rows.push(e) });
+    for (let i = 0; i < 5000; i++) agg.add(event(1000 + i));
+    agg.add(event(1000, '10.0.0.10'));
+    assert.equal(rows.length, 2, 'one row per address at once');
+    agg.sweep(1000 + 30_000);
+    assert.equal(rows.length, 2, 'the window is still open');
+    agg.sweep(1000 + 60_000);
+    assert.deepEqual(rows.map((r) => [r.ip, r.count ?? 1]), [['10.0.0.9', 1], ['10.0.0.10', 1], ['10.0.0.9', 4999]]);
+  });
+
+  it('shares one row per kind past the ceiling of rows a minute, and loses no count', () => {
+    const rows: SecurityEvent[] = [];
+    const agg = new SecurityAggregator({ row: (e) => rows.push(e) }, { windowMs: 60_000, rowsPerMinute: 10 });
+    for (let i = 0; i < 1000; i++) agg.add(event(i, `10.1.${i >> 8}.${i & 255}`));
+    agg.sweep(0, true);
+    assert.ok(rows.length <= 11, `${rows.length} rows`);
+    assert.equal(rows.reduce((n, r) => n + (r.count ?? 1), 0), 1000);
+    assert.equal(rows.at(-1)?.ip, '*');
+  });
+});
+
+describe('password check queue', () => {
+  it('runs two checks at a time, lets eight wait, and turns the rest away at once', async () => {
+    const queue = new CheckQueue(2, 8);
+    let running = 0;
+    let most = 0;
+    const check = () =>
+      queue.run(async () => {
+        most = Math.max(most, ++running);
+        await new Promise((r) => setTimeout(r, 20));
+        running--;
+        return 'checked';
+      });
+    const results = await Promise.all(Array.from({ length: 14 }, check));
+    assert.equal(most, 2);
+    assert.equal(results.filter((r) => r === 'checked').length, 10);
+    assert.equal(results.filter((r) => r === BUSY).length, 4);
+    assert.equal(await check(), 'checked', 'free again afterwards');
   });
 });
