@@ -124,7 +124,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     metering = new Metering(store, log, {
       ...(options.meteringFlushMs ? { flushIntervalMs: options.meteringFlushMs } : {}),
       upstreamUp: async () => (await probeUpstream(current.upstream, 1000)).kind === 'ollama',
-      installedModels: async () => (await labelsClient.tags()).map((m) => m.name),
+      installedModels: () => labelsClient.tags(),
     });
     const meter = metering;
     const models = new OllamaClient(() => current.upstream);

@@ -12,6 +12,13 @@ import { answerHeaders, forwardedHeaders, type Upstreams } from './upstream';
 
 /** OpenAI routes whose streams report usage only when asked (`stream_options.include_usage`). */
 const USAGE_ON_REQUEST = new Set(['/v1/chat/completions', '/v1/completions']);
+/** What a complete stream of each SSE route ends with; a stream without it was cut short. */
+const TERMINATORS: Record<string, string> = {
+  '/v1/chat/completions': '[DONE]',
+  '/v1/completions': '[DONE]',
+  '/v1/messages': 'message_stop',
+  '/v1/responses': 'response.completed',
+};
 /** Management routes whose success is a state change worth an audit entry. */
 const AUDITED: Record<string, string> = {
   '/api/pull': 'model.pulled',
@@ -129,13 +136,13 @@ export function forward(request: FastifyRequest, reply: FastifyReply, deps: Forw
     if (list) return sendFilteredList(out, answer.body, list, aclFor(context.token));
     kind = streamKind(out.getHeader('content-type') as string | undefined);
     if (askedForUsage && kind === 'sse') {
-      const stripper = new UsageStripper();
+      const stripper = new UsageStripper(TERMINATORS[match.route.pattern]);
       tap = stripper;
       // The stripper changes the bytes, so Ollama's length (if any) no longer holds.
       void out.removeHeader('content-length').send(pipeline(answer.body, stripper, () => {}));
       return;
     }
-    const reader = new UsageReader(kind);
+    const reader = new UsageReader(kind, TERMINATORS[match.route.pattern]);
     tap = reader;
     watch(out, answer.body, reader);
     void out.send(answer.body);

@@ -1,4 +1,4 @@
-import type { ModelAcl } from '../auth/model-acl';
+import { CLOUD_REFUSAL, type ModelAcl } from '../auth/model-acl';
 import { canonicalModelName, DEFAULT_HOST } from '../auth/model-names';
 import { registryRefusal } from '../auth/registries';
 import { scanObject, valueOf, type TopLevel } from './json-scan';
@@ -25,6 +25,8 @@ export interface ModelPolicy {
   tokenName: string;
   /** Registry hosts Ollama may be sent to (pull, push, create). */
   registries: readonly string[];
+  /** Models Ollama lists as aliases of cloud models (`remote_host`), whatever their names. */
+  isRemote?: (canonical: string) => boolean;
 }
 
 const bad = (message: string): ModelCheck => ({ ok: false, problem: { status: 400, code: 'bad_request', message } });
@@ -103,7 +105,7 @@ export function checkModels(route: RouteDef, params: Record<string, string>, bod
   for (const raw of found.names) {
     const parsed = canonicalModelName(raw);
     if (!parsed.ok) return bad(parsed.message);
-    const verdict = policy.acl.check(parsed.canonical);
+    const verdict = !policy.acl.cloud && !parsed.cloud && policy.isRemote?.(parsed.canonical) ? { allowed: false as const, why: CLOUD_REFUSAL } : policy.acl.check(parsed.canonical);
     if (!verdict.allowed) {
       return { ok: false, deniedModel: parsed.canonical, problem: { status: 403, code: 'model_denied', message: `The model "${String(raw)}" is not available to the token "${policy.tokenName}": ${verdict.why}.` } };
     }

@@ -21,8 +21,10 @@ export function filterModelList(text: string, shape: ListShape, acl: ModelAcl): 
   if (list === null || list === undefined) return text;
   if (!Array.isArray(list)) return undefined;
   const kept = list.filter((entry: unknown) => {
-    const name = (entry as Record<string, unknown> | null)?.[shape.nameField];
-    const parsed = canonicalModelName(name);
+    const fields = entry as Record<string, unknown> | null;
+    const parsed = canonicalModelName(fields?.[shape.nameField]);
+    // An alias of a cloud model (Ollama lists it with remote_host) is a cloud model, whatever its name.
+    if (fields?.remote_host && !acl.cloud) return false;
     return parsed.ok && acl.check(parsed.canonical).allowed;
   });
   return JSON.stringify({ ...(body), [shape.array]: kept });

@@ -6,6 +6,7 @@ import type { Settings } from '../config/settings';
 import type { Metering } from '../metering/metering';
 import type { Access } from './access';
 import { BodyBudget } from './body-budget';
+import { decodeBody } from './body-encoding';
 import { handleCors } from './cors';
 import { forward } from './forward';
 import { checkModels } from './model-check';
@@ -81,6 +82,7 @@ export async function proxyPlugin(scope: FastifyInstance, deps: ProxyDeps): Prom
     if (text !== registryList.text) registryList = { text, hosts: parseRegistryList(text) };
     return registryList.hosts;
   };
+  const isRemote = (canonical: string) => deps.metering.isRemoteModel(canonical);
   const checkAccess = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     if (!handleCors(request, reply) && !deps.access.check(request, reply)) done();
   };
@@ -98,14 +100,20 @@ export async function proxyPlugin(scope: FastifyInstance, deps: ProxyDeps): Prom
   scope.addHook('onClose', () => upstreams.close());
   await scope.register((api, _options, registered) => {
     api.removeAllContentTypeParsers();
-    api.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    api.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
+      try {
+        done(null, decodeBody(body as Buffer, request.headers['content-encoding'], bodyLimit));
+      } catch (err) {
+        done(err as Error, undefined);
+      }
+    });
     api.addHook('onRequest', checkAccessAndBudget);
     api.addHook('preHandler', (request, reply, done) => {
       const context = request.gatehouse;
       const match = context.match;
       if (!match?.route.models && !match?.route.cloud) return done();
       const body = Buffer.isBuffer(request.body) ? request.body : undefined;
-      const policy = { acl: aclFor(context.token), tokenName: context.token?.name ?? 'this computer', registries: registries() };
+      const policy = { acl: aclFor(context.token), tokenName: context.token?.name ?? 'this computer', registries: registries(), isRemote };
       const verdict = checkModels(match.route, match.params, body, policy);
       if (!verdict.ok) {
         if (verdict.problem.status === 403) deps.access.refuse(request, reply, verdict.problem.code === 'model_denied' ? 'model_denied' : 'scope_denied', verdict.problem);

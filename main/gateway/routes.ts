@@ -60,7 +60,8 @@ const TABLE: Array<[Method[], string, Scope, Family, Extra?]> = [
   [['GET', 'HEAD'], '/', 'inference', 'ollama'],
   [['GET', 'HEAD'], '/api/version', 'inference', 'ollama'],
   [['GET', 'HEAD'], '/api/tags', 'inference', 'ollama', { list: TAGS }],
-  [['GET', 'HEAD'], '/api/ps', 'inference', 'ollama', { list: TAGS }],
+  // GET only: Ollama registers no HEAD for /api/ps.
+  [['GET'], '/api/ps', 'inference', 'ollama', { list: TAGS }],
   [['POST'], '/api/generate', 'inference', 'ollama', { models: NATIVE, generates: true }],
   [['POST'], '/api/chat', 'inference', 'ollama', { models: NATIVE, generates: true }],
   [['POST'], '/api/embed', 'inference', 'ollama', { models: NATIVE }],
@@ -93,8 +94,8 @@ export const MODEL_FIELD_NAMES: ReadonlySet<string> = new Set(
 );
 
 const PARAM_VALUE: Record<string, RegExp> = {
-  // Model names: [host/][namespace/]model[:tag], which /v1/models/:model carries in one segment.
-  model: /^[\p{L}\p{N}._:/-]{1,200}$/u,
+  // One path segment, as Ollama's router matches /v1/models/:model: a name with a "/" is not found there.
+  model: /^[\p{L}\p{N}._:-]{1,200}$/u,
   digest: /^sha256[:-][0-9a-f]{64}$/,
 };
 

@@ -45,7 +45,7 @@ export class Metering {
   constructor(
     private readonly store: Store,
     private readonly log: Logger,
-    options: { flushIntervalMs?: number; maxQueue?: number; upstreamUp?: () => Promise<boolean>; installedModels?: () => Promise<string[]> } = {},
+    options: { flushIntervalMs?: number; maxQueue?: number; upstreamUp?: () => Promise<boolean>; installedModels?: () => Promise<Array<{ name: string; remoteHost: string | null }>> } = {},
   ) {
     if (options.installedModels) this.labels = new ModelLabels(options.installedModels);
     const writerOptions = (what: string) => ({
@@ -109,6 +109,11 @@ export class Metering {
     prune();
     this.pruneTimer = setInterval(prune, 86_400_000);
     this.pruneTimer.unref();
+  }
+
+  /** Whether the upstream lists the model as an alias of a cloud model, whatever its name. */
+  isRemoteModel(canonical: string): boolean {
+    return this.labels?.isRemote(canonical) ?? false;
   }
 
   /** Reads the upstream's model list now (at start, and after a pull), waiting at most `timeoutMs`. */

@@ -70,13 +70,29 @@ function readEvent(usage: Usage, event: string): Record<string, unknown> | undef
     return undefined;
   }
   if (obj.error !== undefined) usage.error = errorText(obj.error);
-  const u = obj.usage as Record<string, unknown> | undefined;
-  // /v1/completions repeats a zeroed usage on every chunk once asked; the real one comes last.
-  if (u && typeof u === 'object') {
-    usage.promptTokens = num(u.prompt_tokens) ?? 0;
-    usage.completionTokens = num(u.completion_tokens) ?? 0;
+  // Responses put the total in the final `response.completed` event's response; Anthropic's
+  // `message_start` has an estimate inside `message`, which is not read.
+  const u = (obj.usage ?? (obj.type === 'response.completed' ? (obj.response as { usage?: unknown } | undefined)?.usage : undefined)) as Record<string, unknown> | undefined;
+  // /v1/completions repeats a zeroed usage on every chunk once asked: a chunk that carries choices
+  // is not the total, which comes last, with `choices: []` (or, Anthropic's, without choices).
+  const perChunk = Array.isArray(obj.choices) && obj.choices.length > 0;
+  if (u && typeof u === 'object' && !perChunk) {
+    usage.promptTokens = num(u.prompt_tokens) ?? num(u.input_tokens) ?? 0;
+    usage.completionTokens = num(u.completion_tokens) ?? num(u.output_tokens) ?? 0;
   }
   return obj;
+}
+
+/** Whether an SSE event's data is complete JSON (the first event of a tail may be cut). */
+function isWholeEvent(event: string): boolean {
+  const data = event.split('\n').find((l) => l.startsWith('data:'));
+  if (!data) return false;
+  try {
+    JSON.parse(data.slice(5));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The integer after the last `"field":` in `text`, or null. */
@@ -87,14 +103,31 @@ function lastNumber(text: string, field: string): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-function readJsonTail(usage: Usage, tail: string): void {
-  const prompt = lastNumber(tail, 'prompt_eval_count') ?? lastNumber(tail, 'prompt_tokens');
-  const completion = lastNumber(tail, 'eval_count') ?? lastNumber(tail, 'completion_tokens');
-  if (prompt !== null || completion !== null) {
-    usage.promptTokens = prompt ?? 0;
-    usage.completionTokens = completion ?? 0;
+/**
+ * The counts at the end of an answer, in whichever family's words: Ollama's `prompt_eval_count` /
+ * `eval_count` (after the `context` array, however long), or the last `usage` object's
+ * `prompt_tokens` / `completion_tokens` (OpenAI) or `input_tokens` / `output_tokens` (Anthropic,
+ * Responses). Read by position, so an event or line larger than the tail still counts.
+ */
+function readCounts(usage: Usage, tail: string): boolean {
+  let prompt = lastNumber(tail, 'prompt_eval_count');
+  let completion = lastNumber(tail, 'eval_count');
+  if (prompt === null && completion === null) {
+    const at = tail.lastIndexOf('"usage":{');
+    if (at === -1) return false;
+    const object = tail.slice(at, at + 600);
+    prompt = lastNumber(object, 'prompt_tokens') ?? lastNumber(object, 'input_tokens');
+    completion = lastNumber(object, 'completion_tokens') ?? lastNumber(object, 'output_tokens');
+    if (prompt === null && completion === null) return false;
   }
-  if (/^\s*\{"error":/.test(tail)) {
+  usage.promptTokens = prompt ?? 0;
+  usage.completionTokens = completion ?? 0;
+  return true;
+}
+
+function readJsonTail(usage: Usage, tail: string): void {
+  readCounts(usage, tail);
+  if (/^\s*\{"(type":"error","error|error)":/.test(tail)) {
     try {
       usage.error = errorText((JSON.parse(tail) as { error: unknown }).error);
     } catch {
@@ -102,6 +135,9 @@ function readJsonTail(usage: Usage, tail: string): void {
     }
   }
 }
+
+/** The error recorded for a stream that ended without its family's last event. */
+const truncated = (terminator: string) => `the stream ended before it was complete (no ${terminator})`;
 
 /** How much of a response's end the reader keeps: Ollama's final object is well under this. */
 const TAIL_BYTES = 8192;
@@ -123,7 +159,11 @@ export class UsageReader implements UsageSource {
   private head = 0;
   private tailBytes = 0;
 
-  constructor(private readonly kind: StreamKind) {}
+  /** `terminator`: what a complete SSE stream of this route ends with (`[DONE]`, `message_stop`…). */
+  constructor(
+    private readonly kind: StreamKind,
+    private readonly terminator?: string,
+  ) {}
 
   observe(chunk: Buffer): void {
     if (this.pieces === 0) this.firstByteAt = now();
@@ -148,8 +188,15 @@ export class UsageReader implements UsageSource {
       if (text.includes('"done":true') || text.includes('"error"')) {
         for (const line of text.split('\n')) if (line.includes('"done":true') || line.includes('"error"')) readNativeLine(this.usage, line);
       }
+      // A final line larger than the tail (a long `context` before the metrics) is read by position.
+      if (this.usage.completionTokens === null && this.usage.error === null) readCounts(this.usage, text);
     } else if (this.kind === 'sse') {
-      for (const event of text.split('\n\n')) readEvent(this.usage, event);
+      const events = text.split('\n\n');
+      for (const event of events) readEvent(this.usage, event);
+      // The tail may begin inside an event larger than itself (`response.completed` repeats the
+      // whole output): its end, where the usage is, is read by position.
+      if (this.usage.completionTokens === null && events[0] !== undefined && !isWholeEvent(events[0])) readCounts(this.usage, events[0]);
+      if (this.terminator && !text.includes(this.terminator)) this.usage.error ??= truncated(this.terminator);
     }
     // The final metrics line and an error line are pieces of the stream but not generated text.
     const notGenerated = (this.usage.completionTokens !== null ? 1 : 0) + (this.usage.error !== null ? 1 : 0);
@@ -168,7 +215,12 @@ export class UsageStripper extends Transform implements UsageSource {
   bytesOut = 0;
   firstByteAt: number | undefined;
   private carry = '';
+  private ended = false;
   private readonly decoder = new StringDecoder('utf8');
+
+  constructor(private readonly terminator = '[DONE]') {
+    super();
+  }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.firstByteAt ??= now();
@@ -183,6 +235,7 @@ export class UsageStripper extends Transform implements UsageSource {
 
   override _flush(callback: TransformCallback): void {
     this.pushText(this.filterEvents(this.carry + this.decoder.end()));
+    if (!this.ended) this.usage.error ??= truncated(this.terminator);
     callback();
   }
 
@@ -196,6 +249,7 @@ export class UsageStripper extends Transform implements UsageSource {
   private filterEvents(text: string): string {
     let out = '';
     for (const event of text.split(/(?<=\n\n)/)) {
+      if (event.includes(this.terminator)) this.ended = true;
       const obj = readEvent(this.usage, event);
       if (obj ? Array.isArray(obj.choices) && obj.choices.length > 0 : event.includes('"choices":[{')) this.pieces++;
       if (obj?.usage && Array.isArray(obj.choices) && obj.choices.length === 0) continue; // the usage-only event

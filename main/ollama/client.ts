@@ -8,6 +8,8 @@ export interface InstalledModel {
   parameterSize: string | null;
   quantization: string | null;
   modifiedAt: string | null;
+  /** Set for an alias of a model that runs elsewhere (ollama.com): it spends the owner's account. */
+  remoteHost: string | null;
 }
 
 export interface RunningModel {
@@ -25,8 +27,11 @@ export interface PullStatus {
   completed?: number;
 }
 
+/** The User-Agent of Gatehouse's own requests to Ollama. */
+export const CONTROL_USER_AGENT = 'gatehouse-control';
+
 interface TagsResponse {
-  models?: Array<{ name: string; size: number; digest: string; modified_at?: string; details?: { family?: string; parameter_size?: string; quantization_level?: string } }>;
+  models?: Array<{ name: string; size: number; digest: string; modified_at?: string; remote_host?: string; details?: { family?: string; parameter_size?: string; quantization_level?: string } }>;
 }
 
 /**
@@ -34,9 +39,6 @@ interface TagsResponse {
  * traffic). Every failure becomes a GatehouseError that says what happened: Ollama not running,
  * or Ollama's own error text.
  */
-/** The User-Agent of Gatehouse's own requests to Ollama. */
-export const CONTROL_USER_AGENT = 'gatehouse-control';
-
 export class OllamaClient {
   constructor(
     private readonly baseUrl: () => string,
@@ -57,6 +59,7 @@ export class OllamaClient {
       parameterSize: m.details?.parameter_size ?? null,
       quantization: m.details?.quantization_level ?? null,
       modifiedAt: m.modified_at ?? null,
+      remoteHost: m.remote_host ?? null,
     }));
   }
 

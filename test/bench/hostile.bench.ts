@@ -5,6 +5,7 @@
  * Bounded: each scenario stops by itself within a few seconds; loopback only.
  */
 import { spawn } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { connect } from 'node:net';
@@ -68,8 +69,8 @@ async function main(): Promise<void> {
     await during(server, '5,000 requests with a foreign Host', async () => {
       for (let i = 0; i < 5000; i += 50) await Promise.all(Array.from({ length: 50 }, () => send(server.port, '/admin/api/getOverview', { body: '{}', headers: { host: 'evil.example' } })));
       await new Promise((r) => setTimeout(r, 1500));
-      const db = require('better-sqlite3')(join(server.dataDir!, 'gatehouse.db'), { readonly: true }) as { prepare(sql: string): { get(): { n: number } }; close(): void };
-      const n = db.prepare('SELECT count(*) AS n FROM security_events').get().n;
+      const db = new Database(join(server.dataDir!, 'gatehouse.db'), { readonly: true });
+      const n = (db.prepare('SELECT count(*) AS n FROM security_events').get() as { n: number }).n;
       db.close();
       return `${n} security rows`;
     });

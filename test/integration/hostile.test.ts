@@ -96,7 +96,7 @@ const CASES: Case[] = [
   { name: 'embed with the legacy name', who: 'inference', method: 'POST', path: '/api/embed', body: json({ name: 'qwen2.5:7b', input: 'x' }), expect: 403 },
   { name: 'model info of a refused model', who: 'inference', method: 'GET', path: '/v1/models/qwen2.5:7b', expect: 403 },
   { name: 'model info in upper case', who: 'inference', method: 'GET', path: '/v1/models/QWEN2.5:7B', expect: 403 },
-  { name: 'model info with a namespace', who: 'inference', method: 'GET', path: '/v1/models/library/qwen2.5:7b', expect: 403 },
+  { name: 'model info with a namespace (one path segment in Ollama too)', who: 'inference', method: 'GET', path: '/v1/models/library/qwen2.5:7b', expect: 404 },
   { name: 'model info, percent-encoded', who: 'inference', method: 'GET', path: '/v1/models/%71wen2.5:7b', expect: 400 },
   // Admin token, model fields of management routes.
   { name: 'copy from a refused model', who: 'admin', method: 'POST', path: '/api/copy', body: json({ source: 'qwen2.5:7b', destination: 'llama-mine' }), expect: 403 },

@@ -40,7 +40,8 @@ describe('route matching', () => {
 
   it('keeps parameter values exact and validates them', () => {
     assert.deepEqual(matchRoute('GET', '/v1/models/Qwen2.5:7b')?.params, { model: 'Qwen2.5:7b' });
-    assert.equal(matchRoute('GET', '/v1/models/library/llama3:latest')?.path, '/v1/models/library/llama3:latest');
+    assert.equal(matchRoute('GET', '/v1/models/library/llama3:latest'), undefined, 'one path segment, as Ollama\'s router matches it');
+    assert.equal(matchRoute('HEAD', '/api/ps'), undefined, 'Ollama serves /api/ps to GET only');
     assert.equal(matchRoute('POST', '/api/blobs/sha256:' + 'a'.repeat(64))?.route.scope, 'admin');
     assert.equal(matchRoute('POST', '/api/blobs/../../etc'), undefined);
     assert.equal(matchRoute('GET', '/v1/models/<script>'), undefined);
