@@ -54,8 +54,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   const limits = deps.connections ?? DEFAULT_CONNECTION_LIMITS;
   const app = Fastify({
     logger: false,
-    // Plain HTTP (loopback only) keeps Node's 30 s check interval; its header deadline is set below.
-    https: deps.https ? { ...deps.https, ...serverTimeouts(limits) } : null,
+    // Node checks the header deadline on an interval fixed when the server is made, so both kinds
+    // of server get it here (fastify hands `http` to a plain server, `https` to a TLS one).
+    ...((deps.https ? { https: { ...deps.https, ...serverTimeouts(limits) } } : { http: serverTimeouts(limits) }) as unknown as { https: null }),
     bodyLimit: bodyLimitMiB * MiB,
     // Never trust X-Forwarded-For: the client address decides "local or not".
     trustProxy: false,
@@ -68,7 +69,6 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   });
 
   requestTargetGate(app);
-  app.server.headersTimeout = limits.headersTimeoutMs;
   guardConnections(app, limits);
   app.decorateRequest('gatehouse', null as never);
 

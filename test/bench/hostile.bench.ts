@@ -76,7 +76,7 @@ async function main(): Promise<void> {
     });
     await during(server, '500 slowloris connections for 13 s', async () => {
       const sockets = Array.from({ length: 500 }, () => connect({ host: '127.0.0.1', port: server.port }, function (this: ReturnType<typeof connect>) { this.write('POST /api/chat HTTP/1.1\r\nHost: localhost\r\n'); }));
-      for (const s of sockets) s.on('error', () => {});
+      for (const s of sockets) s.on('error', () => {}).on('data', () => {});
       await new Promise((r) => setTimeout(r, 3000));
       const at3 = sockets.filter((s) => !s.destroyed).length;
       await new Promise((r) => setTimeout(r, 10_000));

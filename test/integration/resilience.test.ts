@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpsRequest } from 'node:https';
+import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -148,6 +149,18 @@ describe('refusals that nobody authenticated', async () => {
     const rows = h.core.store.metering.securitySince(0);
     assert.ok(rows.length < 50, `${rows.length} rows`);
     assert.equal(rows.reduce((n, r) => n + (r.count ?? 1), 0), 5000, 'every refusal is counted');
+  });
+
+  it('closes a connection whose headers do not arrive in time (slowloris), on plain HTTP too', async () => {
+    const plain = await startHarness({ tls: false, isLocalClient: local, connectionLimits: { headersTimeoutMs: 1000, checkIntervalMs: 250 } });
+    const closedAfter = await new Promise<number>((resolve) => {
+      const socket = netConnect({ host: '127.0.0.1', port: plain.info.port }, () => socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\n'));
+      const started = Date.now();
+      socket.on('data', () => {});
+      socket.on('close', () => resolve(Date.now() - started));
+      setTimeout(() => socket.destroy(), 10_000).unref();
+    });
+    assert.ok(closedAfter < 3000, `closed after ${closedAfter} ms`);
   });
 
   it('closes the connection after refusing a request whose body has not arrived', async () => {
