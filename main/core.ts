@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
@@ -15,6 +14,8 @@ import { dataPaths } from './config/paths';
 import type { Settings } from './config/settings';
 import { GatehouseError } from './errors';
 import { buildGateway } from './gateway/app';
+import { listenError } from './gateway/listen-error';
+import { servingUrls } from './share/endpoints';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './gateway/connection-guard';
 import { createLocalClientCheck, isLoopback } from './gateway/client-address';
 import { consoleLogger, type Logger } from './log';
@@ -26,7 +27,7 @@ import { PullJobs } from './ollama/pull-jobs';
 import { OllamaSupervisor, type SupervisorOptions } from './ollama/supervisor';
 import { probeUpstream } from './ollama/upstream-probe';
 import { Store } from './store/store';
-import { currentHostNames, lanAddresses, type HostNames } from './tls/addresses';
+import { cachedHostNames, type HostNames } from './tls/addresses';
 import type { SecretVault } from './tls/files';
 import { TlsManager, type TlsMaterial } from './tls/tls-manager';
 
@@ -133,7 +134,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     let serving: (Serving & { port: number }) | null = null;
     const account = new AdminAccount(store, Date.now, options.vault);
     control = new ControlApi({ store, settings, account, overrides: options.overrides ?? {}, models, pulls, verifier, metering: meter, ollama, serving: () => serving, ...(options.vault ? { vaultDescription: options.vault.describe } : {}) });
-    const hostNames = options.hostNames ?? cached(currentHostNames, 5000);
+    const hostNames = options.hostNames ?? cachedHostNames(5000);
     const tls = useTls
       ? new TlsManager({ tlsDir: dataPaths(options.dataDir).tlsDir, settings: current, ...(options.hostNames ? { hostNames: options.hostNames } : {}), ...(options.vault ? { vault: options.vault } : {}) })
       : undefined;
@@ -257,20 +258,6 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   }
 }
 
-/** `compute`'s value, recomputed at most every `ttlMs` (interfaces change rarely; requests ask often). */
-function cached<T>(compute: () => T, ttlMs: number): () => T {
-  let value: T | undefined;
-  let at = 0;
-  return () => {
-    const now = performance.now();
-    if (value === undefined || now - at > ttlMs) {
-      value = compute();
-      at = now;
-    }
-    return value;
-  };
-}
-
 function loadSettings(store: Store, overrides: Partial<Settings> | undefined, log: Logger): Settings {
   const { settings, problems } = store.settings.load();
   for (const problem of problems) log.warn(problem);
@@ -292,31 +279,6 @@ function watchCertificate(tls: TlsManager, app: FastifyInstance, intervalMs: num
   }, intervalMs);
   timer.unref();
   return timer;
-}
-
-export function servingUrls(scheme: 'http' | 'https', host: string, port: number): string[] {
-  const url = (h: string) => `${scheme}://${h.includes(':') ? `[${h}]` : h}:${port}`;
-  if (host !== '0.0.0.0' && host !== '::') return [url(host)];
-  const local = /^[a-z0-9-]+$/i.test(hostname()) ? [url(`${hostname().toLowerCase()}.local`)] : [];
-  return [url('localhost'), ...local, ...lanAddresses().filter((ip) => host === '::' || !ip.includes(':')).map(url)];
-}
-
-function listenError(err: unknown, host: string, port: number): GatehouseError {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') {
-    return new GatehouseError(
-      'PORT_IN_USE',
-      `Port ${port} on ${host} is already in use.`,
-      'Another Gatehouse may be running (check with: gatehouse status), or pick another port with --port.',
-    );
-  }
-  if (code === 'EADDRNOTAVAIL') {
-    return new GatehouseError('ADDRESS_NOT_AVAILABLE', `${host} is not an address of this computer.`, 'Use 0.0.0.0 for all interfaces, or one of its own addresses.');
-  }
-  if (code === 'EACCES') {
-    return new GatehouseError('PORT_FORBIDDEN', `This user may not listen on port ${port}.`, 'Use a port above 1023.');
-  }
-  return new GatehouseError('LISTEN_FAILED', `Could not listen on ${host}:${port}: ${(err as Error).message}`);
 }
 
 /** The built dashboard: beside the bundled CLI (out/cli → out/renderer) or, from source, in out/renderer. */

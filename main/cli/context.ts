@@ -2,7 +2,7 @@ import type { Args, EventName, Events, Operation, Results } from '../../preload/
 import { resolveDataDir } from '../config/paths';
 import { envOverrides, type Settings } from '../config/settings';
 import { ControlApi } from '../control/control-api';
-import { servingUrls } from '../core';
+import { servingUrls } from '../share/endpoints';
 import { OllamaClient } from '../ollama/client';
 import { PullJobs } from '../ollama/pull-jobs';
 import { Store } from '../store/store';

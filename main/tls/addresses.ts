@@ -31,6 +31,20 @@ export function currentHostNames(
   return { dns: [...dns].sort(), ips: [...ips].sort() };
 }
 
+/** `currentHostNames()`, looked up at most every `ttlMs`: interfaces change rarely, requests ask often. */
+export function cachedHostNames(ttlMs: number): () => HostNames {
+  let value: HostNames | undefined;
+  let at = 0;
+  return () => {
+    const now = performance.now();
+    if (value === undefined || now - at > ttlMs) {
+      value = currentHostNames();
+      at = now;
+    }
+    return value;
+  };
+}
+
 /** Non-loopback addresses only: where the gateway can be reached from the network. */
 export function lanAddresses(names: HostNames = currentHostNames()): string[] {
   return names.ips.filter((ip) => ip !== '127.0.0.1' && ip !== '::1');
