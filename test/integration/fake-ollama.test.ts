@@ -65,6 +65,10 @@ describe('the fake Ollama follows Ollama', async () => {
     assert.match((await post('/api/pull', { model: 'missing-model' })).text, /"error":"pull model manifest: file does not exist"/);
   });
 
+  it('internal/modelref: a :local suffix runs the local model of that name', async () => {
+    assert.equal((await post('/api/show', { model: 'llama3.2:LOCAL' })).status, 200);
+  });
+
   it('server/routes.go: /api/ps answers GET only', async () => {
     assert.equal((await call(`${fake.url}/api/ps`)).status, 200);
     assert.equal((await call(`${fake.url}/api/ps`, { method: 'HEAD' })).status, 404);

@@ -143,6 +143,18 @@ describe('remote administration with password and TOTP', async () => {
     assert.equal(allowed.status, 200, 'other settings still change remotely');
   });
 
+  it('keeps the dashboard responsive while many wrong passwords from many addresses are checked', async () => {
+    const guesses = Array.from({ length: 48 }, (_, i) => client(h, `127.0.1.${(i % 12) + 1}`).login('wrong-password-123456', '333333').then((r) => r.status));
+    const started = performance.now();
+    const overview = await local.api('getOverview');
+    const took = performance.now() - started;
+    const statuses = await Promise.all(guesses);
+    assert.equal(overview.status, 200);
+    assert.ok(took < 1000, `a dashboard call took ${took.toFixed(0)} ms during 48 wrong sign-ins`);
+    assert.ok(statuses.every((s) => s === 401 || s === 429), statuses.join(' '));
+    assert.ok(statuses.includes(429), 'past two checks at a time and a short queue, sign-ins are turned away');
+  });
+
   it('lists and revokes sessions; revoked cookies stop working', async () => {
     const sessions = (await local.api('listAdminSessions')).json<Array<{ ip: string }>>();
     assert.ok(sessions.some((s) => s.ip === '127.0.0.2'));

@@ -88,6 +88,19 @@ describe('token service and verifier', () => {
     assert.throws(() => service.create({ name: 'x', expiresAt: 1 }), /future/);
   });
 
+  it('refuses patterns with more than three wildcards, which cost a long name hundreds of milliseconds', () => {
+    const { service } = setup();
+    assert.throws(() => service.create({ name: 'x', denyModels: ['*-*-*-*:q4*'] }), /more than 3 "\*" wildcards/);
+    assert.doesNotThrow(() => service.create({ name: 'y', denyModels: ['*-*:q4*'] }));
+  });
+
+  it('keeps the cloud permission off unless given, and changes it alone', () => {
+    const { service } = setup();
+    assert.equal(service.create({ name: 'c' }).record.cloud, false);
+    assert.equal(service.update('c', { cloud: true }).cloud, true);
+    assert.equal(service.update('c', { rpm: 5 }).cloud, true);
+  });
+
   it('updates only the fields given', () => {
     const { service } = setup();
     service.create({ name: 'u', rpm: 10, concurrency: 2, allowModels: ['a'] });
