@@ -43,8 +43,11 @@ const MiB = 1024 * 1024;
  */
 function answerUnreadable(err: NodeJS.ErrnoException, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
-  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-  const body = JSON.stringify({ error: status === 431 ? 'The request headers are too large.' : 'The request could not be read as HTTP.' });
+  const [status, message] =
+    err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'The request headers are too large.']
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'The request headers did not arrive in time.']
+    : [400, 'The request could not be read as HTTP.'];
+  const body = JSON.stringify({ error: message });
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 

@@ -253,6 +253,34 @@ describe('what reaches Ollama', async () => {
   });
 });
 
+describe('clients that go away', async () => {
+  const lines: string[] = [];
+  const log = { info: (m: string) => lines.push(`info ${m}`), warn: (m: string) => lines.push(`warn ${m}`), error: (m: string, e?: unknown) => lines.push(`error ${m} ${String(e)}`) };
+  const h = await startHarness({ isLocalClient: onlyLoopback, log, fake: { chunks: 200, chunkDelayMs: 0 } });
+  const token = h.token();
+
+  it('are not internal errors: a hundred disconnects mid-body, on the headers and mid-stream log no error', async () => {
+    const body = JSON.stringify({ model: 'llama3.2', messages: [{ role: 'user', content: 'x'.repeat(50_000) }] });
+    await Promise.all(Array.from({ length: 100 }, (_, i) => new Promise<void>((resolve) => {
+      const req = httpsRequest(`${h.url}/api/chat`, { method: 'POST', ca: h.ca!, headers: { ...bearer(token), 'content-type': 'application/json', 'content-length': String(body.length) } }, (res) => {
+        if (i % 3 === 1) req.destroy(); // at once, on the response headers
+        else res.once('data', () => req.destroy());
+      });
+      req.on('error', () => resolve());
+      req.on('close', () => resolve());
+      // A third give up while sending the body, the rest once the answer streams.
+      if (i % 3 === 0) {
+        req.write(body.slice(0, 20_000));
+        setTimeout(() => req.destroy(), 50);
+      } else {
+        req.end(body);
+      }
+    })));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(lines.filter((l) => l.startsWith('error')), []);
+  });
+});
+
 describe('dashboard cookies without TLS', async () => {
   const h = await startHarness({ tls: false, isLocalClient: onlyLoopback });
 
