@@ -38,6 +38,11 @@ export function isWellFormedToken(candidate: string): boolean {
   return candidate.slice(-CHECKSUM_LENGTH) === checksum(body);
 }
 
+/** A Gatehouse token's shape (prefix, length, alphabet) whose checksum does not match: a typo. */
+export function looksMistyped(candidate: string): boolean {
+  return candidate.length === TOKEN_LENGTH && SHAPE.test(candidate) && !isWellFormedToken(candidate);
+}
+
 /** What the store keeps: a SHA-256 of a 256-bit random secret cannot be reversed or guessed. */
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');

@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from '../log';
 import type { Store } from '../store/store';
 import { withoutHash, type TokenRecord } from '../store/tokens-repo';
-import { hashToken, isWellFormedToken } from './token-format';
+import { hashToken, isWellFormedToken, looksMistyped } from './token-format';
 
 export type Rejection = 'missing' | 'malformed' | 'unknown' | 'revoked' | 'expired';
 
@@ -71,12 +71,15 @@ export class TokenVerifier {
       return { ok: false, reason: 'missing', message };
     }
     if (!isWellFormedToken(candidate)) {
-      return { ok: false, reason: 'malformed', message: 'That is not a Gatehouse API token (they start with gth_). Check for a copy-paste mistake.' };
+      const message = looksMistyped(candidate)
+        ? 'That API token looks mistyped: its last characters do not match the rest. Check the characters, or copy it again whole.'
+        : 'That is not a Gatehouse API token (they start with gth_ and are 53 characters long). Check for a copy-paste mistake.';
+      return { ok: false, reason: 'malformed', message };
     }
     const hashHex = hashToken(candidate);
     const entry = this.byHash.get(hashHex);
     if (!entry || !timingSafeEqual(entry.hash, Buffer.from(hashHex, 'hex'))) {
-      return { ok: false, reason: 'unknown', message: 'This API token is not valid here. Ask the owner of this Gatehouse for a new one.' };
+      return { ok: false, reason: 'unknown', message: 'This API token is unknown here: it was revoked and deleted, or belongs to another Gatehouse. Ask the owner of this Gatehouse for a new one.' };
     }
     const { record } = entry;
     if (record.revokedAt !== null) {

@@ -26,7 +26,7 @@ export async function inviteCommand(argv: string[], io: Output): Promise<number>
         if (values.json) {
           io.out(JSON.stringify({ id: created.invite.id, url: created.url, expiresAt: new Date(created.invite.expiresAt).toISOString() }));
         } else {
-          io.out(`Invite ${created.invite.id} for "${name}", valid until ${new Date(created.invite.expiresAt).toLocaleString()}, good once:\\n\\n  ${created.url}\\n`);
+          io.out(`Invite ${created.invite.id} for "${name}", valid until ${new Date(created.invite.expiresAt).toLocaleString()}, good once:\n\n  ${created.url}\n`);
           io.out('Send it privately. The part after # is the secret; it never reaches a server log.');
         }
         return 0;
@@ -50,6 +50,6 @@ export async function inviteCommand(argv: string[], io: Output): Promise<number>
       return 0;
     }
     default:
-      throw new UsageError(sub ? `Unknown invite command "${sub}".\\n${INVITE_USAGE}` : INVITE_USAGE);
+      throw new UsageError(sub ? `Unknown invite command "${sub}".\n${INVITE_USAGE}` : INVITE_USAGE);
   }
 }

@@ -12,6 +12,7 @@ import { DEFAULT_CONNECTION_LIMITS, guardConnections, serverTimeouts, type Conne
 import { adminPlugin, type AdminDeps } from './admin/admin-plugin';
 import { invitePlugin, type InviteDeps } from './invite-plugin';
 import { sendProblem } from './problems';
+import { answerPlainHttpOnTls } from './plain-http-guard';
 import { proxyPlugin } from './proxy';
 import { requestTargetGate } from './request-target';
 
@@ -73,6 +74,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
 
   requestTargetGate(app);
   guardConnections(app, limits);
+  if (deps.https) answerPlainHttpOnTls(app.server, () => (app.server.address() as { port?: number } | null)?.port ?? 0, limits.headersTimeoutMs);
   app.decorateRequest('gatehouse', null as never);
 
   app.setErrorHandler((error, request, reply) => {

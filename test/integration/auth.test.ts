@@ -32,8 +32,8 @@ describe('authentication at the gateway', async () => {
     const flipped = real.slice(0, -1) + (real.endsWith('A') ? 'B' : 'A');
     for (const [candidate, pattern] of [
       ['hello', /not a Gatehouse API token/],
-      [flipped, /not a Gatehouse API token/],
-      [mintToken(), /not valid here/],
+      [flipped, /looks mistyped: .*Check the characters/],
+      [mintToken(), /unknown here: it was revoked and deleted, or belongs to another Gatehouse/],
     ] as const) {
       const res = await call(`${h.url}/api/tags`, { ca, headers: bearer(candidate) });
       assert.equal(res.status, 401);

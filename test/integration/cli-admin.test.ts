@@ -50,6 +50,14 @@ describe('gatehouse admin and gatehouse invite', () => {
     await assert.rejects(inviteCommand(['create', '--name', 'x', '--endpoint', 'https://evil.example', '--data-dir', dataDir], io), /not an address this Gatehouse serves/);
   });
 
+  it('prints an invite on lines of its own, with no escaped \\n in the text', async () => {
+    out.length = 0;
+    await inviteCommand(['create', '--name', 'carol', '--endpoint', 'https://localhost:11443', '--data-dir', dataDir], io);
+    const text = out.join('\n');
+    assert.ok(!text.includes('\\n'), text);
+    assert.match(text, /good once:\n\n {2}https:\/\/localhost:11443\/invite\//);
+  });
+
   it('lists sessions and turns remote sign-in off', async () => {
     out.length = 0;
     await adminCommand(['sessions', '--json', '--data-dir', dataDir], io);
