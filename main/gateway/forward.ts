@@ -59,6 +59,9 @@ export function withUsageRequested(path: string, body: ScannedBody | undefined):
   return Buffer.concat([buf.subarray(0, options.start + closing), Buffer.from(`${hasFields ? ',' : ''}"include_usage":true`), buf.subarray(options.start + closing)]);
 }
 
+/** Only streams are counted by their pieces: a JSON answer (an error, a list) is one piece of nothing. */
+const streamedKind = (kind: StreamKind | undefined) => kind === 'ndjson' || kind === 'sse';
+
 type OnAnswer = (reply: FastifyReply, answer: Dispatcher.ResponseData) => void;
 
 /**
@@ -165,8 +168,8 @@ export function forward(request: FastifyRequest, reply: FastifyReply, deps: Forw
       ttfbMs: tap?.firstByteAt === undefined ? null : tap.firstByteAt - context.startedAt,
       promptTokens: usage?.promptTokens ?? null,
       // A generation cut short has no final metrics: count what was generated until then.
-      completionTokens: usage?.completionTokens ?? (tap && match.route.generates && tap.pieces > 0 ? tap.pieces : null),
-      streamed: kind === 'ndjson' || kind === 'sse',
+      completionTokens: usage?.completionTokens ?? (tap && match.route.generates && streamedKind(kind) && tap.pieces > 0 ? tap.pieces : null),
+      streamed: streamedKind(kind),
       aborted,
       error: usage?.error ?? (status >= 400 ? `HTTP ${status}` : null),
       ip: context.ip,

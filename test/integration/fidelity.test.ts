@@ -93,6 +93,20 @@ describe('metering what Ollama really sends, through real clients', async () => 
     assert.deepEqual(counts(await recordOf('resumed')), [17, 12, null]);
   });
 
+  it('error answers, GET / and lists record no generated tokens', async () => {
+    const token = h.token('no-phantoms');
+    assert.equal((await call(`${h.url}/api/chat`, { ca: h.ca!, headers: bearer(token), body: { model: 'not-installed', messages: [] } })).status, 404);
+    assert.equal((await call(`${h.url}/`, { ca: h.ca!, headers: bearer(token) })).status, 200);
+    assert.equal((await call(`${h.url}/api/tags`, { ca: h.ca!, headers: bearer(token) })).status, 200);
+    let rows: RequestRecord[] = [];
+    await eventually(() => {
+      h.core.metering.flush();
+      rows = h.core.store.metering.requestsSince(0).filter((r) => r.tokenName === 'no-phantoms');
+      return rows.length === 3;
+    }, 3000, 'three records');
+    assert.deepEqual(rows.map((r) => r.completionTokens), [null, null, null]);
+  });
+
   it('a pull of 400 progress lines records no generated tokens', async () => {
     const lines = await call(`${h.url}/api/pull`, { ca: h.ca!, headers: bearer(h.token('puller', { scope: 'admin' })), body: { model: 'tinyllama' } });
     assert.ok(lines.text.trim().split('\n').length >= 130, `${lines.text.split('\n').length} lines`);
