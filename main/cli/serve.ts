@@ -1,6 +1,7 @@
 import { createCore } from '../core';
 import { resolveDataDir } from '../config/paths';
 import { envOverrides, parseHost, parseSetting, parseUpstream, type Settings } from '../config/settings';
+import { probeUpstream } from '../ollama/upstream-probe';
 import { describeError } from '../errors';
 import { consoleLogger } from '../log';
 import { DATA_DIR_OPTION, parse } from './args';
@@ -53,6 +54,9 @@ export async function serveCommand(argv: string[], io: Output): Promise<number> 
   io.out(`Data folder: ${dataDir}`);
   io.out(settings.paused ? 'Remote access is PAUSED: only this computer may use the gateway (gatehouse resume).' : 'Remote access is on.');
   if (core.ollama) reportOllama(core.ollama, io);
+  else if ((await probeUpstream(settings.upstream)).kind !== 'ollama') {
+    io.out(`Ollama does not answer at ${settings.upstream}: requests will get 502 until it does. Start it (ollama serve), or leave out --no-supervise so Gatehouse starts it.`);
+  }
   const link = core.adminLink();
   if (link) io.out(`Dashboard on this computer (one-time sign-in link, valid 15 minutes; gatehouse admin link makes another):\n  ${link.url}`);
   if (core.verifier.activeTokens === 0) io.out('No API tokens yet, so nobody can get in. Create one: gatehouse token create --name <name>');

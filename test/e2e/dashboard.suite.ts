@@ -134,7 +134,9 @@ describe('the dashboard in Chromium against gatehouse serve', { skip: browserMis
     await page.reload();
     assert.equal(await page.getByRole('switch').isChecked(), false);
     await page.getByRole('switch').click();
-    await page.getByText('On: teammates with a token can use Ollama').waitFor();
+    // This serve listens on 127.0.0.1, so "on" must not promise teammates anything.
+    await page.getByText('On, but Gatehouse listens on this computer only').waitFor();
+    await page.getByRole('note').filter({ hasText: 'Teammates cannot reach it' }).waitFor();
   });
 
   it('lists the changes and security events on Activity', async () => {

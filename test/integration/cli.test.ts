@@ -138,6 +138,16 @@ describe('the CLI contract', () => {
     assert.ok(byModel[1]!.startsWith('"\'@SUM(A1)"'), byModel[1]);
   });
 
+  it('serve --no-supervise says at start when Ollama does not answer', async () => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--data-dir', tempDir(), '--host', '127.0.0.1', '--port', '0', '--upstream', 'http://127.0.0.1:9', '--no-supervise']);
+    after(() => child.kill('SIGKILL'));
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    const start = Date.now();
+    while (!/Ollama does not answer/.test(output) && Date.now() - start < 10_000) await new Promise((r) => setTimeout(r, 50));
+    assert.match(output, /Ollama does not answer at http:\/\/127\.0\.0\.1:9: requests will get 502 until it does\. Start it \(ollama serve\)/);
+  });
+
   it('prints the CA and both fingerprints', async () => {
     const ca = await gatehouse(['tls', 'ca', '--data-dir', dataDir]);
     assert.match(ca.stdout, /^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\n$/);

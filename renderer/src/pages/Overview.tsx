@@ -18,6 +18,8 @@ export function Overview() {
   if (!overview.data) return overview.error ? <ErrorNote error={overview.error} onRetry={overview.reload} /> : <Loading what="the overview" />;
   const data: OverviewData = overview.data;
   const requests = live ?? data.live;
+  // Bound to loopback, "on" reaches nobody else: say so instead of promising teammates access.
+  const thisComputerOnly = data.endpoints.length > 0 && data.endpoints.every((e) => e.label === 'This computer only');
   const ollamaStatus = ollama === undefined ? data.ollama : ollama;
 
   return (
@@ -31,8 +33,13 @@ export function Overview() {
             disabled={pause.busy}
             onChange={(e) => void pause.run(!e.target.checked)}
           />
-          <span>{data.paused ? 'Paused: only this computer can use Ollama' : 'On: teammates with a token can use Ollama'}</span>
+          <span>{data.paused ? 'Paused: only this computer can use Ollama' : thisComputerOnly ? 'On, but Gatehouse listens on this computer only' : 'On: teammates with a token can use Ollama'}</span>
         </label>
+        {thisComputerOnly && !data.paused && (
+          <p className="muted" role="note">
+            Teammates cannot reach it. To share, set <strong>Listen on</strong> to “Every network” in Settings and restart Gatehouse.
+          </p>
+        )}
         <ErrorNote error={pause.error} />
       </Card>
 

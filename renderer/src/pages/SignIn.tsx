@@ -9,6 +9,8 @@ import { ErrorNote } from '../ui';
  */
 export function SignIn({ error, onSignedIn }: { error: string | undefined; onSignedIn: () => void }) {
   const info = useLoad(() => session.loginInfo());
+  // The link must name the port this page came from, which is not always the default.
+  const portFlag = location.port && location.port !== '11443' ? ` --port ${location.port}` : '';
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
   const login = useAction((pw: string, c: string) => session.login(pw, c));
@@ -49,7 +51,7 @@ export function SignIn({ error, onSignedIn }: { error: string | undefined; onSig
               <code>gatehouse serve</code> prints one when it starts.
             </li>
             <li>
-              Or run <code>gatehouse admin link</code> on this computer and open the link it prints.
+              Or run <code>gatehouse admin link{portFlag}</code> on this computer and open the link it prints.
             </li>
           </ul>
         </>
