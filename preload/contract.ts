@@ -220,7 +220,8 @@ export interface Results {
   getOllamaLogs: string[];
   getMetrics: Metrics;
   listActivity: ActivityRow[];
-  createInvite: { invite: InviteView; url: string; qrDataUrl: string };
+  /** `message`: the text to send with the link, with the CA fingerprint and what to expect. */
+  createInvite: { invite: InviteView; url: string; qrDataUrl: string; message: string };
   listInvites: InviteView[];
   revokeInvite: InviteView;
   getAdminStatus: AdminStatus & { allowList: string };

@@ -28,6 +28,7 @@ export async function inviteCommand(argv: string[], io: Output): Promise<number>
         } else {
           io.out(`Invite ${created.invite.id} for "${name}", valid until ${new Date(created.invite.expiresAt).toLocaleString()}, good once:\n\n  ${created.url}\n`);
           io.out('Send it privately. The part after # is the secret; it never reaches a server log.');
+          io.out(`\nOr send this text, which also carries the certificate fingerprint to check:\n\n${created.message}`);
         }
         return 0;
       });

@@ -179,10 +179,11 @@ export function createHandlers(ctx: ControlContext, changed: (what: 'tokens' | '
       return activityFrom(kind, kind === 'audit' ? ctx.store.metering.auditSince(since, page) : [], kind === 'security' ? ctx.store.metering.securitySince(since, page) : []);
     },
 
-    createInvite: ({ name, expiresIn, endpoint, policy }, actor) => {
+    createInvite: async ({ name, expiresIn, endpoint, policy }, actor) => {
       const known = endpoints().map((e) => e.url);
       if (!known.includes(endpoint)) throw new UsageError(`${endpoint} is not an address this Gatehouse serves.`, `Pick one of: ${known.join(', ')}`);
-      return invites.create({ name, expiresIn, policy }, endpoint, actor);
+      const created = await invites.create({ name, expiresIn, policy }, endpoint, actor);
+      return { ...created, message: Invites.message(created.invite, created.url, ctx.serving?.()?.tls?.caFingerprint ?? null) };
     },
     listInvites: () => invites.list(),
     revokeInvite: ({ id }, actor) => invites.revoke(id, actor),

@@ -53,6 +53,27 @@ export class Invites {
     return { invite: this.view(this.store.invites.get(id)!), url, qrDataUrl: await QRCode.toDataURL(url, { errorCorrectionLevel: 'M', margin: 2, width: 280 }) };
   }
 
+  /**
+   * The text the owner sends with the link. It carries the CA fingerprint, so the teammate can
+   * check the certificate against something that did not come from the page it protects, and says
+   * what to expect first: the browser's warning until Gatehouse's certificate is trusted.
+   */
+  static message(invite: InviteView, url: string, caFingerprint: string | null): string {
+    const lines = [
+      `${invite.name}: here is your invite to Gatehouse, a shared Ollama. The link works once, until ${new Date(invite.expiresAt).toUTCString()}:`,
+      url,
+    ];
+    if (caFingerprint) {
+      lines.push(
+        '',
+        "Your browser will first warn that the connection is not private: it does not know Gatehouse's own certificate yet. Before you continue, check that the certificate's SHA-256 fingerprint is:",
+        caFingerprint,
+        'The page then shows how to trust it on your computer.',
+      );
+    }
+    return lines.join('\n');
+  }
+
   list(): InviteView[] {
     return this.store.invites.all().map((r) => this.view(r));
   }

@@ -112,6 +112,21 @@ function InvitePage() {
                 </a>{' '}
                 (the snippets after you accept show how each client uses it).
               </p>
+              <details>
+                <summary>Trust it on this computer, so browsers stop warning</summary>
+                <ul className="small">
+                  <li>
+                    <strong>macOS:</strong> open the downloaded file, add it to the <em>System</em> keychain, then in Keychain Access open it and set <em>Trust → Always Trust</em>.
+                  </li>
+                  <li>
+                    <strong>Windows:</strong> open the file, <em>Install Certificate…</em>, <em>Local Machine</em>, and place it in <em>Trusted Root Certification Authorities</em>.
+                  </li>
+                  <li>
+                    <strong>Linux (Debian, Ubuntu):</strong> <code>sudo cp gatehouse-ca.crt /usr/local/share/ca-certificates/ &amp;&amp; sudo update-ca-certificates</code>; Firefox and Chrome keep their own list (Settings → Certificates → Import).
+                  </li>
+                </ul>
+                <p className="small">Only trust it after the fingerprint matches the one in the message you were sent.</p>
+              </details>
               <h2>2. Accept</h2>
             </>
           )}

@@ -86,6 +86,8 @@ describe('the dashboard in Chromium against gatehouse serve', { skip: browserMis
 
   it('shares a new token: the QR code decodes to the endpoint and the token; the CA downloads', async () => {
     await go('share');
+    // This serve listens on 127.0.0.1: handing out that address is warned about.
+    await page.getByText('This address works only on this computer').waitFor();
     await createToken('e2e-bob', 'Create and share');
     const secret = (await page.getByTestId('token-secret').textContent()) ?? '';
     const qr = await page.getByTestId('share-qr').getAttribute('src');

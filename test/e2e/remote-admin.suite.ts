@@ -117,6 +117,8 @@ describe('remote administration and invites, from another computer (a network na
     const form = local.page.getByRole('form', { name: 'New invite' });
     await form.getByLabel('Their name').fill('e2e-frank');
     await form.getByRole('button', { name: 'Create invite' }).click();
+    await local.page.getByTestId('invite-message').waitFor();
+    assert.match((await local.page.getByTestId('invite-message').textContent()) ?? '', /warn that the connection is not private/);
     const url = (await local.page.getByTestId('invite-url').textContent()) ?? '';
     assert.match(url, new RegExp(`^${serve.url}/invite/inv_[0-9a-f]{12}#`));
 

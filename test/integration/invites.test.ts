@@ -24,6 +24,14 @@ describe('invites', async () => {
     call(`${h.url}/invite/${id}/redeem`, { body: { secret }, ca: h.ca!, ...(localAddress ? { localAddress } : {}) });
   const secrets: string[] = [];
 
+  it('comes with a text to send that carries the CA fingerprint and what the browser will say first', async () => {
+    const res = await api('createInvite', { name: 'dora', endpoint: h.url, policy: {} });
+    const { url, message } = res.json<{ url: string; message: string }>();
+    assert.ok(message.includes(url));
+    assert.ok(message.includes(h.info.tls!.caFingerprint!), message);
+    assert.match(message, /warn that the connection is not private/);
+  });
+
   it('makes a one-time URL with the secret after #, and a page that shows the invite', async () => {
     const inv = await create('bob-laptop');
     secrets.push(inv.secret);

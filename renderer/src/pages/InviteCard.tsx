@@ -64,6 +64,9 @@ export function InviteCard({ endpoint }: { endpoint: string }) {
             <p className="row">
               <code className="wrap" data-testid="invite-url">{created.url}</code> <CopyButton text={created.url} />
             </p>
+            <p className="muted small">Better, send the whole text: it carries the certificate fingerprint your teammate checks, and says what they will see first.</p>
+            <pre className="wrap" data-testid="invite-message">{created.message}</pre>
+            <CopyButton text={created.message} />
           </div>
         </div>
       )}

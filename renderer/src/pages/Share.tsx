@@ -76,6 +76,11 @@ export function Share() {
             ))}
           </div>
         )}
+        {info.data.endpoints.find((e) => e.url === endpoint)?.label === 'This computer only' && (
+          <p className="warn" role="alert">
+            This address works only on this computer: a teammate who opens it reaches their own machine. To share, set <strong>Listen on</strong> to “Every network” in Settings and restart Gatehouse.
+          </p>
+        )}
         {info.data.caFingerprint && (
           <>
             <p>

@@ -64,7 +64,7 @@ export function Tokens() {
           </Empty>
         ) : (
           <table>
-            <TableHead columns={['Name', 'May', 'Last used', 'Last 30 days', 'Status']} actions />
+            <TableHead columns={['Name', 'May', 'Last used', 'Expires', 'Last 30 days', 'Status']} actions />
             <tbody>
               {list.map((t) => {
                 const s = status(t);
@@ -78,6 +78,7 @@ export function Tokens() {
                     </td>
                     <td className="small">{policy(t)}</td>
                     <td>{ago(t.lastUsedAt)}</td>
+                    <td>{t.expiresAt === null ? 'never' : ago(t.expiresAt)}</td>
                     <td className="small">
                       {count(t.usage.requests)} requests
                       <div className="muted">
