@@ -121,14 +121,13 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     }
 
     verifier = new TokenVerifier(store);
-    const labelsClient = new OllamaClient(() => current.upstream);
+    const models = new OllamaClient(() => current.upstream);
     metering = new Metering(store, log, {
       ...(options.meteringFlushMs ? { flushIntervalMs: options.meteringFlushMs } : {}),
       upstreamUp: async () => (await probeUpstream(current.upstream, 1000)).kind === 'ollama',
-      installedModels: () => labelsClient.tags(),
+      installedModels: () => models.tags(),
     });
     const meter = metering;
-    const models = new OllamaClient(() => current.upstream);
     const pulls = new PullJobs(models);
     const ollama = options.ollama ? new OllamaSupervisor({ ...options.ollama, upstream: () => current.upstream, log }) : null;
     let serving: (Serving & { port: number }) | null = null;

@@ -4,8 +4,11 @@ import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage 
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
 import { after } from 'node:test';
+import { Agent, fetch as undiciFetch } from 'undici';
 import type { CreateTokenInput } from '../main/auth/tokens';
+import type { RequestRecord } from '../main/metering/records';
 import { createCore, type Core, type CoreOptions, type ServingInfo } from '../main/core';
 import { silentLogger } from '../main/log';
 import { startFakeOllama, type FakeOllama, type FakeOptions } from './fixtures/fake-ollama';
@@ -160,3 +163,25 @@ export function processAlive(pid: number): boolean {
     return true;
   }
 }
+
+/** A fetch that trusts only `ca`, for the client libraries that take one (ollama, openai, Anthropic). */
+export function trustingFetch(ca: string): typeof fetch {
+  const dispatcher = new Agent({ connect: { ca } });
+  after(() => dispatcher.close());
+  return (input: string | URL | Request, init?: RequestInit) => undiciFetch(input as string, { ...(init as object), dispatcher });
+}
+
+/** The request records of a token, once the batch writer has written `count` of them (and no more). */
+export async function recordsOf(h: Harness, tokenName: string, count = 1): Promise<RequestRecord[]> {
+  let rows: RequestRecord[] = [];
+  await eventually(() => {
+    h.core.metering.flush();
+    rows = h.core.store.metering.requestsSince(0).filter((r) => r.tokenName === tokenName);
+    return rows.length >= count;
+  }, 3000, `${count} record(s) for ${tokenName}`);
+  assert.equal(rows.length, count);
+  return rows;
+}
+
+/** The one request record of a token. */
+export const recordOf = async (h: Harness, tokenName: string): Promise<RequestRecord> => (await recordsOf(h, tokenName))[0]!;

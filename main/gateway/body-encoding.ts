@@ -18,6 +18,7 @@ export function decodeBody(body: Buffer, encoding: string | undefined, limitByte
   const name = (encoding ?? '').trim().toLowerCase();
   if (name === '' || name === 'identity') return body;
   if (name !== 'zstd') throw new BodyEncodingError(415, `Gatehouse accepts request bodies plain or zstd-compressed, not "${name.slice(0, 40)}".`);
+  if (body.length === 0) throw new BodyEncodingError(400, 'The request body says it is zstd-compressed, but it is empty.');
   const parts: Uint8Array[] = [];
   let size = 0;
   const stream = new Decompress((data) => {
@@ -28,7 +29,6 @@ export function decodeBody(body: Buffer, encoding: string | undefined, limitByte
   try {
     // Fed in small pieces, so a frame that expands enormously is stopped after one block, not at the end.
     for (let i = 0; i < body.length; i += 16_384) stream.push(body.subarray(i, i + 16_384), i + 16_384 >= body.length);
-    if (body.length === 0) throw new Error('empty');
   } catch (err) {
     if (err instanceof BodyEncodingError) throw err;
     throw new BodyEncodingError(400, 'The request body says it is zstd-compressed, but it is not valid zstd.');

@@ -45,7 +45,8 @@ export function guardConnections(app: FastifyInstance, limits: ConnectionLimits)
 
   app.addHook('onRequest', (request, _reply, done) => {
     const raw = request.raw;
-    if (hasBody(raw) && !raw.complete && !request.url.startsWith('/api/blobs/')) {
+    // The router's match decides what is a blob upload, not the raw URL.
+    if (hasBody(raw) && !raw.complete && !request.routeOptions.url?.startsWith('/api/blobs')) {
       const timer = setTimeout(() => {
         if (!raw.complete) raw.socket.destroy();
       }, limits.bodyTimeoutMs);

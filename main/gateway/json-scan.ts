@@ -162,14 +162,13 @@ const MAX_FIELD_BYTES = 64 * 1024;
 
 /** The parsed value of one entry (a model name, a flag): small values only. */
 export function valueOf(buf: Buffer, entry: Entry): unknown {
-  if (entry.end - entry.start > MAX_FIELD_BYTES) return TOO_LARGE;
+  if (entry.end - entry.start > MAX_FIELD_BYTES) return UNREAD;
   try {
     return JSON.parse(buf.toString('utf8', entry.start, entry.end));
   } catch {
-    return INVALID;
+    return UNREAD;
   }
 }
 
-/** Stand-ins for values that were not read: never equal to anything a field may hold. */
-export const TOO_LARGE = Symbol('too large');
-export const INVALID = Symbol('invalid');
+/** A value too large or malformed to read: equal to nothing a field may hold, so every check refuses it. */
+const UNREAD = Symbol('unread');

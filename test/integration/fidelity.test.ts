@@ -5,9 +5,8 @@ import { describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import { Ollama } from 'ollama';
 import OpenAI from 'openai';
-import { Agent, fetch as undiciFetch } from 'undici';
 import type { RequestRecord } from '../../main/metering/records';
-import { bearer, call, eventually, startHarness } from '../helpers';
+import { bearer, call, recordOf as recordOfToken, recordsOf, startHarness, trustingFetch } from '../helpers';
 
 const exec = promisify(execFile);
 
@@ -33,26 +32,16 @@ const rleBlock = (byte: number, repeat: number) => Buffer.concat([blockHeader(1,
  * openai/responses.go, api/types.go, middleware/openai.go), through the clients people use.
  */
 describe('metering what Ollama really sends, through real clients', async () => {
-  const h = await startHarness({ fake: { chunks: 12, pullSteps: 130 } });
-  const dispatcher = new Agent({ connect: { ca: h.ca! } });
-  const trustingFetch = ((input: string | URL | Request, init?: RequestInit) => undiciFetch(input as string, { ...(init as object), dispatcher })) as unknown as typeof fetch;
+  const h = await startHarness({ fake: { chunks: 12 } });
+  const trusting = trustingFetch(h.ca!);
   const base = `https://localhost:${h.info.port}`;
   const prompt = 'one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen';
 
-  async function recordOf(tokenName: string): Promise<RequestRecord> {
-    let rows: RequestRecord[] = [];
-    await eventually(() => {
-      h.core.metering.flush();
-      rows = h.core.store.metering.requestsSince(0).filter((r) => r.tokenName === tokenName);
-      return rows.length > 0;
-    }, 3000, `a record for ${tokenName}`);
-    assert.equal(rows.length, 1);
-    return rows[0]!;
-  }
+  const recordOf = (tokenName: string) => recordOfToken(h, tokenName);
   const counts = (r: RequestRecord) => [r.promptTokens, r.completionTokens, r.error];
 
   it('Anthropic messages, streamed: the counts of message_delta, not message_start\'s estimate', async () => {
-    const anthropic = new Anthropic({ baseURL: base, apiKey: h.token('claude-stream'), fetch: trustingFetch, maxRetries: 0 });
+    const anthropic = new Anthropic({ baseURL: base, apiKey: h.token('claude-stream'), fetch: trusting, maxRetries: 0 });
     const stream = anthropic.messages.stream({ model: 'llama3.2', max_tokens: 100, messages: [{ role: 'user', content: prompt }] });
     const final = await stream.finalMessage();
     assert.equal(final.usage.output_tokens, 12);
@@ -60,14 +49,14 @@ describe('metering what Ollama really sends, through real clients', async () => 
   });
 
   it('Anthropic messages, not streamed', async () => {
-    const anthropic = new Anthropic({ baseURL: base, apiKey: h.token('claude-json'), fetch: trustingFetch, maxRetries: 0 });
+    const anthropic = new Anthropic({ baseURL: base, apiKey: h.token('claude-json'), fetch: trusting, maxRetries: 0 });
     const message = await anthropic.messages.create({ model: 'llama3.2', max_tokens: 100, messages: [{ role: 'user', content: prompt }] });
     assert.equal(message.usage.input_tokens, 17);
     assert.deepEqual(counts(await recordOf('claude-json')), [17, 12, null]);
   });
 
   it('Responses, streamed: the usage of response.completed, an event larger than the tail', async () => {
-    const openai = new OpenAI({ baseURL: `${base}/v1`, apiKey: h.token('codex-stream'), fetch: trustingFetch, maxRetries: 0 });
+    const openai = new OpenAI({ baseURL: `${base}/v1`, apiKey: h.token('codex-stream'), fetch: trusting, maxRetries: 0 });
     const instructions = 'Be brief. '.repeat(1500); // echoed in response.completed, which then exceeds 8 KB
     let completed = 0;
     for await (const event of await openai.responses.create({ model: 'llama3.2', input: prompt, instructions, stream: true })) {
@@ -78,14 +67,14 @@ describe('metering what Ollama really sends, through real clients', async () => 
   });
 
   it('Responses, not streamed', async () => {
-    const openai = new OpenAI({ baseURL: `${base}/v1`, apiKey: h.token('codex-json'), fetch: trustingFetch, maxRetries: 0 });
+    const openai = new OpenAI({ baseURL: `${base}/v1`, apiKey: h.token('codex-json'), fetch: trusting, maxRetries: 0 });
     const response = await openai.responses.create({ model: 'llama3.2', input: prompt });
     assert.equal(response.usage?.input_tokens, 17);
     assert.deepEqual(counts(await recordOf('codex-json')), [17, 12, null]);
   });
 
   it('native generate resuming a 30,000-id context: the metrics after it, not one token per chunk', async () => {
-    const ollama = new Ollama({ host: base, fetch: trustingFetch, headers: { Authorization: `Bearer ${h.token('resumed')}` } });
+    const ollama = new Ollama({ host: base, fetch: trusting, headers: { Authorization: `Bearer ${h.token('resumed')}` } });
     const context = Array.from({ length: 30_000 }, (_, i) => 1000 + i);
     let last: { context?: number[] } = {};
     for await (const part of await ollama.generate({ model: 'llama3.2', prompt, context, stream: true })) last = part;
@@ -98,24 +87,20 @@ describe('metering what Ollama really sends, through real clients', async () => 
     assert.equal((await call(`${h.url}/api/chat`, { ca: h.ca!, headers: bearer(token), body: { model: 'not-installed', messages: [] } })).status, 404);
     assert.equal((await call(`${h.url}/`, { ca: h.ca!, headers: bearer(token) })).status, 200);
     assert.equal((await call(`${h.url}/api/tags`, { ca: h.ca!, headers: bearer(token) })).status, 200);
-    let rows: RequestRecord[] = [];
-    await eventually(() => {
-      h.core.metering.flush();
-      rows = h.core.store.metering.requestsSince(0).filter((r) => r.tokenName === 'no-phantoms');
-      return rows.length === 3;
-    }, 3000, 'three records');
+    const rows = await recordsOf(h, 'no-phantoms', 3);
     assert.deepEqual(rows.map((r) => r.completionTokens), [null, null, null]);
   });
 
   it('a pull of 400 progress lines records no generated tokens', async () => {
+    Object.assign(h.fake.behaviour, { pullSteps: 400, pullStepDelayMs: 0 });
     const lines = await call(`${h.url}/api/pull`, { ca: h.ca!, headers: bearer(h.token('puller', { scope: 'admin' })), body: { model: 'tinyllama' } });
-    assert.ok(lines.text.trim().split('\n').length >= 130, `${lines.text.split('\n').length} lines`);
+    assert.ok(lines.text.trim().split('\n').length >= 400, `${lines.text.split('\n').length} lines`);
     const r = await recordOf('puller');
     assert.deepEqual([r.promptTokens, r.completionTokens], [null, null]);
   });
 
   it('a completions stream cut short by a model error is recorded as truncated, with the pieces generated', async () => {
-    const openai = new OpenAI({ baseURL: `${base}/v1`, apiKey: h.token('cut-short'), fetch: trustingFetch, maxRetries: 0 });
+    const openai = new OpenAI({ baseURL: `${base}/v1`, apiKey: h.token('cut-short'), fetch: trusting, maxRetries: 0 });
     try {
       for await (const _c of await openai.completions.create({ model: 'broken', prompt, stream: true })) {
         /* drain */

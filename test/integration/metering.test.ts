@@ -2,34 +2,20 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Ollama } from 'ollama';
 import OpenAI from 'openai';
-import { Agent, fetch as undiciFetch } from 'undici';
-import type { RequestRecord } from '../../main/metering/records';
-import { bearer, call, eventually, open, startHarness } from '../helpers';
+import { bearer, call, eventually, open, recordOf as recordOfToken, startHarness, trustingFetch } from '../helpers';
 
 describe('usage metering with real clients', async () => {
   const h = await startHarness({ fake: { chunks: 4 } });
-  const dispatcher = new Agent({ connect: { ca: h.ca! } });
-  const trustingFetch = ((input: string | URL | Request, init?: RequestInit) =>
-    undiciFetch(input as string, { ...(init as object), dispatcher })) as unknown as typeof fetch;
+  const trusting = trustingFetch(h.ca!);
   const base = `https://localhost:${h.info.port}`;
   const messages = [{ role: 'user' as const, content: 'one two three' }]; // the fake counts 3 prompt tokens
 
-  /** The one request record of a token, once the batch writer has written it. */
-  async function recordOf(tokenName: string): Promise<RequestRecord> {
-    let rows: RequestRecord[] = [];
-    await eventually(() => {
-      h.core.metering.flush();
-      rows = h.core.store.metering.requestsSince(0).filter((r) => r.tokenName === tokenName);
-      return rows.length > 0;
-    }, 3000, `a record for ${tokenName}`);
-    assert.equal(rows.length, 1);
-    return rows[0]!;
-  }
+  const recordOf = (tokenName: string) => recordOfToken(h, tokenName);
   const clients = (name: string) => {
     const token = h.token(name);
     return {
-      ollama: new Ollama({ host: base, fetch: trustingFetch, headers: { Authorization: `Bearer ${token}` } }),
-      openai: new OpenAI({ baseURL: `${base}/v1`, apiKey: token, fetch: trustingFetch, maxRetries: 0 }),
+      ollama: new Ollama({ host: base, fetch: trusting, headers: { Authorization: `Bearer ${token}` } }),
+      openai: new OpenAI({ baseURL: `${base}/v1`, apiKey: token, fetch: trusting, maxRetries: 0 }),
     };
   };
 
