@@ -6,12 +6,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RateLimiter } from '../auth/limits';
 import type { Settings } from '../config/settings';
 import { errorBody } from '../control/control-api';
-import { GatehouseError } from '../errors';
+import { GatehouseError, statusOf } from '../errors';
 import type { SecuritySink } from '../metering/security-events';
 import type { Invites } from '../share/invites';
 import { clientSnippets } from '../share/snippets';
 import type { HostNames } from '../tls/addresses';
-import { isOwnHost, statusOf } from './admin/guard';
+import { isOwnHost } from './admin/guard';
 import { plainIp } from './client-address';
 import { HELMET_OPTIONS } from './security-headers';
 
@@ -36,7 +36,8 @@ export async function invitePlugin(app: FastifyInstance, deps: InviteDeps): Prom
   const limiter = new RateLimiter();
   await app.register(helmet, HELMET_OPTIONS);
 
-  const fail = (request: FastifyRequest, reply: FastifyReply, err: GatehouseError, secEvent: boolean, status = statusOf(err.code)) => {
+  const fail = (request: FastifyRequest, reply: FastifyReply, err: GatehouseError, secEvent: boolean) => {
+    const status = statusOf(err.code);
     if (secEvent) deps.security({ at: Date.now(), kind: 'invite_failed', ip: plainIp(request.ip), method: request.method, path: request.url.split('?')[0]!.slice(0, 120), detail: err.message });
     return reply.code(status).header('cache-control', 'no-store').send(errorBody(err));
   };
@@ -46,12 +47,12 @@ export async function invitePlugin(app: FastifyInstance, deps: InviteDeps): Prom
       return fail(request, reply, new GatehouseError('FOREIGN_HOST', 'This page answers only to the Gatehouse computer\'s own names and addresses.'), false);
     }
     if (deps.settings().paused && !deps.isLocalClient(request.ip)) {
-      return fail(request, reply, new GatehouseError('PAUSED', 'Remote access is paused on the Gatehouse computer.', 'Ask its owner to resume it, then open the link again.'), false, 503);
+      return fail(request, reply, new GatehouseError('PAUSED', 'Remote access is paused on the Gatehouse computer.', 'Ask its owner to resume it, then open the link again.'), false);
     }
     // Ten tries a minute per address: plenty for a person, nothing for a guesser.
     if (request.method === 'POST' && !limiter.take(`invite:${plainIp(request.ip)}`, 10).ok) {
       void reply.header('retry-after', '60');
-      return fail(request, reply, new GatehouseError('TOO_MANY_TRIES', 'Too many tries from this address. Wait a minute, then try again.'), true, 429);
+      return fail(request, reply, new GatehouseError('TOO_MANY_TRIES', 'Too many tries from this address. Wait a minute, then try again.'), true);
     }
   });
 

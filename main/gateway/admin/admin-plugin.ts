@@ -59,17 +59,17 @@ export async function adminPlugin(app: FastifyInstance, deps: AdminDeps): Promis
     return null;
   };
 
-  const refuse = (request: FastifyRequest, reply: FastifyReply, status: number, kind: SecurityEventKind | null, err: GatehouseError) => {
+  const refuse = (request: FastifyRequest, reply: FastifyReply, kind: SecurityEventKind | null, err: GatehouseError) => {
     if (kind) deps.security({ at: Date.now(), kind, ip: plainIp(request.ip), method: request.method, path: request.url.split('?')[0]!.slice(0, 200), detail: err.message });
-    void reply.code(status).header('cache-control', 'no-store').send(errorBody(err));
+    void reply.code(err.status).header('cache-control', 'no-store').send(errorBody(err));
   };
 
   app.addHook('onRequest', async (request, reply) => {
     if (!isOwnHost(request.headers.host, deps.hostNames())) {
-      return refuse(request, reply, 421, 'admin_refused', new GatehouseError('FOREIGN_HOST', `This dashboard answers only to this computer's own names and addresses, not to "${String(request.headers.host ?? '').slice(0, 100)}".`, 'Open it at https://localhost:<port>/admin/ on the Gatehouse computer.'));
+      return refuse(request, reply, 'admin_refused', new GatehouseError('FOREIGN_HOST', `This dashboard answers only to this computer's own names and addresses, not to "${String(request.headers.host ?? '').slice(0, 100)}".`, 'Open it at https://localhost:<port>/admin/ on the Gatehouse computer.'));
     }
     const remoteRefusal = deps.isLocalClient(request.ip) ? null : remoteAccess(request.ip);
-    if (remoteRefusal) return refuse(request, reply, 403, 'admin_refused', remoteRefusal);
+    if (remoteRefusal) return refuse(request, reply, 'admin_refused', remoteRefusal);
   });
 
   await app.register(adminApiPlugin, { ...deps, refuse, prefix: '/admin/api' });

@@ -4,11 +4,11 @@ import type { AdminAccount } from '../../auth/admin-account';
 import type { AdminLockout } from '../../auth/admin-lockout';
 import type { AdminSessions, SignedIn } from '../../auth/admin-sessions';
 import { errorBody, type ControlApi } from '../../control/control-api';
-import { GatehouseError } from '../../errors';
+import { GatehouseError, statusOf } from '../../errors';
 import type { Logger } from '../../log';
 import type { SecurityEventKind } from '../../metering/security-events';
 import { cookieNames, cookieOptions } from './cookies';
-import { isSameOrigin, statusOf } from './guard';
+import { isSameOrigin } from './guard';
 import { signInRoutes } from './sign-in';
 
 export interface AdminApiDeps {
@@ -19,7 +19,7 @@ export interface AdminApiDeps {
   isLocalClient: (ip: string) => boolean;
   tls: boolean;
   log: Logger;
-  refuse: (request: FastifyRequest, reply: FastifyReply, status: number, kind: SecurityEventKind | null, err: GatehouseError) => unknown;
+  refuse: (request: FastifyRequest, reply: FastifyReply, kind: SecurityEventKind | null, err: GatehouseError) => unknown;
 }
 
 declare module 'fastify' {
@@ -54,7 +54,7 @@ export function adminApiPlugin(api: FastifyInstance, deps: AdminApiDeps, done: (
     void reply.header('cache-control', 'no-store');
     const changing = request.method !== 'GET' && request.method !== 'HEAD';
     if (changing && !isSameOrigin(request.headers, deps.tls ? 'https' : 'http')) {
-      return deps.refuse(request, reply, 403, 'admin_refused', new GatehouseError('CROSS_SITE', 'This request came from another website, so it was refused.', 'Use the dashboard itself.'));
+      return deps.refuse(request, reply, 'admin_refused', new GatehouseError('CROSS_SITE', 'This request came from another website, so it was refused.', 'Use the dashboard itself.'));
     }
     if (request.routeOptions.config.open === true) return;
     const names = cookieNames(deps.tls, request);
@@ -62,11 +62,11 @@ export function adminApiPlugin(api: FastifyInstance, deps: AdminApiDeps, done: (
     try {
       request.adminSession = await deps.sessions.verify(cookie);
     } catch (err) {
-      if (err instanceof GatehouseError) return deps.refuse(request, reply, 401, cookie ? 'admin_auth_failed' : null, err);
+      if (err instanceof GatehouseError) return deps.refuse(request, reply, cookie ? 'admin_auth_failed' : null, err);
       throw err;
     }
     if (changing && request.headers[CSRF_HEADER] !== request.adminSession.csrf) {
-      return deps.refuse(request, reply, 403, 'admin_refused', new GatehouseError('CSRF', 'This request lacks the dashboard\'s anti-forgery header, so it was refused.', 'Reload the dashboard.'));
+      return deps.refuse(request, reply, 'admin_refused', new GatehouseError('CSRF', 'This request lacks the dashboard\'s anti-forgery header, so it was refused.', 'Reload the dashboard.'));
     }
     if (request.adminSession.cookie) void reply.setCookie(names.session, request.adminSession.cookie, { ...cookieOptions(deps.tls), httpOnly: true });
   });

@@ -27,15 +27,3 @@ export function isSameOrigin(headers: { origin?: string | undefined; host?: stri
   if (headers.origin === undefined) return true;
   return headers.origin === `${scheme}://${headers.host ?? ''}`;
 }
-
-/** HTTP status for each error code the ControlApi throws. */
-export function statusOf(code: string): number {
-  if (code === 'BAD_USAGE' || code === 'TOTP_INVALID' || code === 'PASSWORD_INVALID') return 400;
-  if (code === 'LOCAL_ONLY' || code === 'REGISTRY_REFUSED') return 403;
-  if (code === 'INVITE_INVALID') return 410;
-  if (code === 'SESSION_INVALID' || code === 'LINK_INVALID') return 401;
-  if (code.endsWith('NOT_FOUND') || code === 'UNKNOWN_OPERATION') return 404;
-  if (code.startsWith('OLLAMA_') && code !== 'OLLAMA_NOT_OURS') return 502;
-  if (code === 'INTERNAL') return 500;
-  return 409;
-}

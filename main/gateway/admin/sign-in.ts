@@ -7,7 +7,6 @@ import { GatehouseError } from '../../errors';
 import type { SecurityEventKind } from '../../metering/security-events';
 import { plainIp } from '../client-address';
 import { cookieNames, cookieOptions } from './cookies';
-import { statusOf } from './guard';
 
 export interface SignInDeps {
   sessions: AdminSessions;
@@ -15,7 +14,7 @@ export interface SignInDeps {
   lockout: AdminLockout;
   isLocalClient: (ip: string) => boolean;
   tls: boolean;
-  refuse: (request: FastifyRequest, reply: FastifyReply, status: number, kind: SecurityEventKind | null, err: GatehouseError) => unknown;
+  refuse: (request: FastifyRequest, reply: FastifyReply, kind: SecurityEventKind | null, err: GatehouseError) => unknown;
 }
 
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
@@ -40,7 +39,7 @@ export function signInRoutes(api: FastifyInstance, deps: SignInDeps): void {
       const signedIn = await deps.sessions.redeem(request.body.code, client(request));
       return { signedIn: true, csrfCookie: start(request, reply, signedIn) };
     } catch (err) {
-      if (err instanceof GatehouseError) return deps.refuse(request, reply, statusOf(err.code), 'admin_auth_failed', err);
+      if (err instanceof GatehouseError) return deps.refuse(request, reply, 'admin_auth_failed', err);
       throw err;
     }
   });
@@ -54,7 +53,7 @@ export function signInRoutes(api: FastifyInstance, deps: SignInDeps): void {
   } as const;
   api.post<{ Body: { password: string; code: string } }>('/login', { config: { open: true }, bodyLimit: 4096, schema: { body: loginBody } }, async (request, reply) => {
     if (!deps.account.status().enabled) {
-      return deps.refuse(request, reply, 403, 'admin_auth_failed', new GatehouseError('REMOTE_ADMIN_OFF', 'Remote sign-in is off on this Gatehouse.', 'Turn it on from the dashboard or the CLI on the Gatehouse computer: gatehouse admin enable-remote'));
+      return deps.refuse(request, reply, 'admin_auth_failed', new GatehouseError('REMOTE_ADMIN_OFF', 'Remote sign-in is off on this Gatehouse.', 'Turn it on from the dashboard or the CLI on the Gatehouse computer: gatehouse admin enable-remote'));
     }
     const turn = deps.lockout.begin(request.ip);
     if (!turn.ok) {
@@ -62,13 +61,13 @@ export function signInRoutes(api: FastifyInstance, deps: SignInDeps): void {
       const message = turn.reason === 'address'
         ? `Too many failed sign-ins from this address. Try again in ${seconds(turn.retryAfterMs)} seconds.`
         : `Too many sign-in attempts on this Gatehouse right now. Try again in ${seconds(turn.retryAfterMs)} seconds.`;
-      return deps.refuse(request, reply, 429, 'admin_auth_failed', new GatehouseError('SIGN_IN_LOCKED', message));
+      return deps.refuse(request, reply, 'admin_auth_failed', new GatehouseError('SIGN_IN_LOCKED', message));
     }
     try {
       const factor = await checks.run(() => deps.account.verifySignIn(request.body.password, request.body.code));
       if (factor === BUSY) {
         void reply.header('retry-after', '2');
-        return deps.refuse(request, reply, 429, null, new GatehouseError('SIGN_IN_BUSY', 'Gatehouse is checking other sign-ins right now. Try again in a few seconds.'));
+        return deps.refuse(request, reply, null, new GatehouseError('SIGN_IN_BUSY', 'Gatehouse is checking other sign-ins right now. Try again in a few seconds.'));
       }
       deps.lockout.succeeded(turn.key);
       const how = `password + ${factor === 'totp' ? 'authenticator code' : 'recovery code'}`;
@@ -77,9 +76,9 @@ export function signInRoutes(api: FastifyInstance, deps: SignInDeps): void {
     } catch (err) {
       if (!(err instanceof GatehouseError)) throw err;
       const locked = err.code === 'SIGN_IN_FAILED' ? deps.lockout.retryAfter(request.ip) : 0;
-      if (!locked) return deps.refuse(request, reply, 401, 'admin_auth_failed', err);
+      if (!locked) return deps.refuse(request, reply, 'admin_auth_failed', err);
       void reply.header('retry-after', String(seconds(locked)));
-      return deps.refuse(request, reply, 429, 'admin_auth_failed', new GatehouseError('SIGN_IN_LOCKED', `${err.message} Too many failed sign-ins from this address: try again in ${seconds(locked)} seconds.`));
+      return deps.refuse(request, reply, 'admin_auth_failed', new GatehouseError('SIGN_IN_LOCKED', `${err.message} Too many failed sign-ins from this address: try again in ${seconds(locked)} seconds.`));
     }
   });
 }
