@@ -103,7 +103,7 @@ export class TokenService {
     this.clock = options.clock ?? Date.now;
   }
 
-  create(input: CreateTokenInput): CreatedToken {
+  create(input: CreateTokenInput, actor: Actor = this.actor): CreatedToken {
     const now = this.clock();
     const name = validateName(input.name);
     const defaults = this.store.settings.load().settings;
@@ -122,7 +122,7 @@ export class TokenService {
     }
     const token = mintToken();
     const id = `tk_${randomBytes(6).toString('hex')}`;
-    this.store.audited({ at: now, actor: this.actor, action: 'token.created', target: name, detail: describePolicy(policy) }, () =>
+    this.store.audited({ at: now, actor, action: 'token.created', target: name, detail: describePolicy(policy) }, () =>
       this.store.tokens.insert({ id, name, hash: hashToken(token), hint: tokenHint(token), createdAt: now, ...policy }),
     );
     return { record: this.get(id), token };
@@ -140,15 +140,15 @@ export class TokenService {
     return withoutHash(found);
   }
 
-  revoke(idOrName: string): TokenRecord {
+  revoke(idOrName: string, actor: Actor = this.actor): TokenRecord {
     const token = this.get(idOrName);
     if (token.revokedAt !== null) return token;
-    this.store.audited({ actor: this.actor, action: 'token.revoked', target: token.name }, () => this.store.tokens.revoke(token.id, this.clock()));
+    this.store.audited({ actor, action: 'token.revoked', target: token.name }, () => this.store.tokens.revoke(token.id, this.clock()));
     return this.get(token.id);
   }
 
   /** Changes a token's policy; unspecified fields keep their values. */
-  update(idOrName: string, changes: Partial<TokenPolicy>): TokenRecord {
+  update(idOrName: string, changes: Partial<TokenPolicy>, actor: Actor = this.actor): TokenRecord {
     const current = this.get(idOrName);
     if (current.revokedAt !== null) throw new UsageError(`The token "${current.name}" is revoked and cannot be changed.`);
     const has = (k: keyof TokenPolicy) => Object.hasOwn(changes, k);
@@ -162,7 +162,7 @@ export class TokenService {
       cloud: has('cloud') ? changes.cloud === true : current.cloud,
       expiresAt: has('expiresAt') ? validateExpiry(changes.expiresAt, this.clock()) : current.expiresAt,
     };
-    this.store.audited({ actor: this.actor, action: 'token.updated', target: current.name, detail: describePolicy(policy) }, () =>
+    this.store.audited({ actor, action: 'token.updated', target: current.name, detail: describePolicy(policy) }, () =>
       this.store.tokens.update(current.id, policy),
     );
     return this.get(current.id);

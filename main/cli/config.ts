@@ -1,5 +1,5 @@
 import { DEFAULT_SETTINGS, isSettingKey, parseSetting, type SettingKey } from '../config/settings';
-import { RESTART_KEYS } from '../control/handlers';
+import { RESTART_KEYS } from '../control/settings';
 import { UsageError } from '../errors';
 import { DATA_DIR_OPTION, parse } from './args';
 import { withControl, withStore, type Output } from './context';

@@ -35,3 +35,17 @@ export function inCidrList(address: string, ranges: Cidr[]): boolean {
   }
   return ranges.some(([range, bits]) => range.kind() === ip.kind() && ip.match([range, bits] as never));
 }
+
+/**
+ * Whether an address names this computer's loopback: 127.0.0.0/8, ::1 (in any spelling, also
+ * IPv4-mapped and in URL brackets) or `localhost`. The one such check in Gatehouse.
+ */
+export function isLoopback(address: string): boolean {
+  const bare = address.replace(/^\[(.*)\]$/, '$1');
+  if (bare.toLowerCase() === 'localhost') return true;
+  try {
+    return ipaddr.process(bare).range() === 'loopback';
+  } catch {
+    return false;
+  }
+}

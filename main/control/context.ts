@@ -1,10 +1,14 @@
+import type { Endpoint, ParsedArgs, Results } from '../../preload/contract';
 import type { AdminAccount } from '../auth/admin-account';
 import type { TokenVerifier } from '../auth/token-verifier';
+import type { TokenService } from '../auth/tokens';
 import type { Settings } from '../config/settings';
 import type { Metering } from '../metering/metering';
+import type { Actor } from '../metering/records';
 import type { OllamaClient } from '../ollama/client';
 import type { PullJobs } from '../ollama/pull-jobs';
 import type { OllamaSupervisor } from '../ollama/supervisor';
+import type { Invites } from '../share/invites';
 import type { Store } from '../store/store';
 import type { TlsMaterial } from '../tls/tls-manager';
 
@@ -31,6 +35,24 @@ export interface ControlContext {
   /** Where private keys are sealed (the tray app's OS keystore); absent: owner-only files. */
   vaultDescription?: string;
   clock?: () => number;
-  /** The remote administrator's account, built once by the core (it holds the keystore). */
+  /** The services the core built once (the account holds the keystore); absent, the ControlApi makes its own. */
+  tokens?: TokenService;
   account?: AdminAccount;
+  invites?: Invites;
+}
+
+/** Every operation of the contract, each taking its parsed arguments and who asked. */
+export type Handlers = { [O in keyof Results]: (args: ParsedArgs<O>, actor: Actor) => Promise<Results[O]> | Results[O] };
+
+/** What each domain's handlers work with: the core's parts, plus the few helpers they share. */
+export interface HandlerContext extends ControlContext {
+  tokens: TokenService;
+  account: AdminAccount;
+  invites: Invites;
+  clock: () => number;
+  /** Tells every window that something it shows has changed. */
+  changed: (what: 'tokens' | 'settings' | 'models') => void;
+  /** The addresses the gateway serves, with the names people know them by. */
+  endpoints: () => Endpoint[];
+  caFingerprint: () => string | null;
 }

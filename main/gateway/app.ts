@@ -7,12 +7,14 @@ import type { Logger } from '../log';
 import type { Metering } from '../metering/metering';
 import type { SecuritySink } from '../metering/security-events';
 import type { HostNames } from '../tls/addresses';
-import { createAccess } from './access';
+import { Lockout } from '../auth/lockout';
+import { requestContext, type TokenAuthOptions } from './access';
 import { DEFAULT_CONNECTION_LIMITS, guardConnections, serverTimeouts, type ConnectionLimits } from './connection-guard';
 import { adminPlugin, type AdminDeps } from './admin/admin-plugin';
 import { invitePlugin, type InviteDeps } from './invite-plugin';
 import { sendProblem } from './problems';
 import { answerPlainHttpOnTls } from './plain-http-guard';
+import { metricsRoute } from './metrics-route';
 import { proxyPlugin } from './proxy';
 import { requestTargetGate } from './request-target';
 
@@ -52,6 +54,22 @@ function answerUnreadable(err: NodeJS.ErrnoException, socket: Duplex): void {
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
+/**
+ * Everything that needs an API token: /metrics and the proxy, each an encapsulated scope with the
+ * access plugins it needs, over one request context and one lockout of guessing addresses.
+ */
+async function gatedRoutes(gated: FastifyInstance, deps: GatewayDeps): Promise<void> {
+  const clock = deps.clock ? { clock: deps.clock } : {};
+  await gated.register(requestContext, { isLocalClient: deps.isLocalClient, security: deps.security, ...clock });
+  const lockout = new Lockout(() => {
+    const s = deps.settings();
+    return { threshold: s.lockoutThreshold, windowMs: s.lockoutWindowSeconds * 1000, lockMs: s.lockoutSeconds * 1000 };
+  }, deps.clock);
+  const auth: TokenAuthOptions = { verifier: deps.verifier, settings: deps.settings, lockout, hostNames: deps.hostNames, scheme: deps.https ? 'https' : 'http', security: deps.security, ...clock };
+  await gated.register(metricsRoute, { settings: deps.settings, auth, metering: deps.metering });
+  await gated.register(proxyPlugin, { settings: deps.settings, auth, metering: deps.metering, ...clock });
+}
+
 /** Builds the gateway: `/healthz`, and everything else through the access checks to the proxy. */
 export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> {
   const bodyLimitMiB = deps.settings().bodyLimitMiB;
@@ -75,7 +93,6 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   requestTargetGate(app);
   guardConnections(app, limits);
   if (deps.https) answerPlainHttpOnTls(app.server, () => (app.server.address() as { port?: number } | null)?.port ?? 0, limits.headersTimeoutMs);
-  app.decorateRequest('gatehouse', null as never);
 
   app.setErrorHandler((error, request, reply) => {
     const err = error as Error & { code?: string; statusCode?: number };
@@ -102,19 +119,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     void reply.header('cache-control', 'no-store').type('text/plain; charset=utf-8').send('ok');
   });
 
-  const access = createAccess({ ...deps, scheme: deps.https ? 'https' : 'http' });
-  app.get('/metrics', {
-    onRequest: (request, reply, done) => {
-      if (!access.checkMetrics(request, reply)) done();
-    },
-    handler: async (_request, reply) => {
-      const { registry } = deps.metering;
-      return reply.header('cache-control', 'no-store').type(registry.contentType).send(await registry.metrics());
-    },
-  });
-
   if (deps.admin) await app.register(adminPlugin, deps.admin);
   if (deps.invites) await app.register(invitePlugin, deps.invites);
-  await app.register(proxyPlugin, { settings: deps.settings, access, metering: deps.metering });
+  await app.register((gated) => gatedRoutes(gated, deps));
   return app;
 }

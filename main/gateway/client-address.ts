@@ -1,14 +1,11 @@
 import { networkInterfaces } from 'node:os';
+import { isLoopback } from '../config/cidr';
 
 /** `::ffff:10.0.0.5` → `10.0.0.5`: a dual-stack socket reports IPv4 clients in mapped form. */
 export function plainIp(ip: string): string {
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
 }
 
-export function isLoopback(ip: string): boolean {
-  const plain = plainIp(ip);
-  return plain === '::1' || plain.startsWith('127.');
-}
 
 /**
  * "Is this request from this computer?": loopback, or one of this computer's own interface

@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { isLoopback, plainIp } from './client-address';
+import { isLoopback } from '../config/cidr';
+import { plainIp } from './client-address';
 
 export interface ConnectionLimits {
   /** Headers must arrive within this (slowloris); Node checks every `checkIntervalMs`. */

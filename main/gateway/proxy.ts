@@ -1,45 +1,22 @@
 import httpProxy from '@fastify/http-proxy';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { aclFor } from '../auth/model-acl';
-import { parseRegistryList } from '../auth/registries';
 import type { Settings } from '../config/settings';
 import type { Metering } from '../metering/metering';
-import type { Access } from './access';
-import { BodyBudget } from './body-budget';
+import { cors, limits, modelPolicy, pauseGate, routeGuard, tokenAuth, type TokenAuthOptions } from './access';
 import { decodeBody } from './body-encoding';
-import { handleCors } from './cors';
 import { forward } from './forward';
-import { checkModels } from './model-check';
 import { sendProblem } from './problems';
 import { forwardedHeaders, Upstreams } from './upstream';
 
 export interface ProxyDeps {
   settings: () => Readonly<Settings>;
-  access: Access;
+  auth: TokenAuthOptions;
   metering: Metering;
+  clock?: () => number;
 }
 
 const METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'] as const;
 const MiB = 1024 * 1024;
-
-/** Counts a body against the memory budget before it is read; answers and returns false when it must wait. */
-function reserveBody(request: FastifyRequest, reply: FastifyReply, budget: BodyBudget, bodyLimit: number): boolean {
-  const declared = request.headers['content-length'];
-  if (declared === undefined && request.headers['transfer-encoding'] === undefined) return true;
-  // A chunked body may grow to the limit, so it is counted at the limit.
-  const bytes = declared === undefined ? bodyLimit : Math.min(bodyLimit, Number(declared) || 0);
-  if (bytes === 0) return true;
-  const key = request.gatehouse.token?.id ?? `ip:${request.gatehouse.ip}`;
-  const verdict = budget.reserve(key, bytes);
-  if (verdict === 'ok') {
-    reply.raw.once('close', () => budget.release(key, bytes));
-    return true;
-  }
-  sendProblem(reply, verdict === 'everyone'
-    ? { status: 503, code: 'busy', message: 'Gatehouse is reading many large requests right now. Try again in a few seconds.', headers: { 'retry-after': '5' } }
-    : { status: 429, code: 'too_many_large_bodies', message: 'This client already has several large requests in flight. Wait for one to finish.', headers: { 'retry-after': '5' } });
-  return false;
-}
 
 /** The canonical path the access checks matched; never the raw URL the client sent. */
 const target = (request: FastifyRequest) => request.gatehouse.match?.path ?? '/';
@@ -48,8 +25,7 @@ const target = (request: FastifyRequest) => request.gatehouse.match?.path ?? '/'
  * Blob uploads (which can be gigabytes) stream through unread with @fastify/http-proxy, after the
  * same access checks; like every forwarded request, without the client's query string.
  */
-async function blobProxy(scope: FastifyInstance, deps: ProxyDeps, checkAccess: (request: FastifyRequest, reply: FastifyReply, done: () => void) => void) {
-  scope.addHook('onRequest', checkAccess);
+async function blobProxy(scope: FastifyInstance, deps: ProxyDeps) {
   await scope.register(httpProxy, {
     upstream: '',
     prefix: '/api/blobs',
@@ -76,26 +52,17 @@ async function blobProxy(scope: FastifyInstance, deps: ProxyDeps, checkAccess: (
  * responses stream through as they arrive.
  */
 export async function proxyPlugin(scope: FastifyInstance, deps: ProxyDeps): Promise<void> {
-  let registryList = { text: '', hosts: [] as string[] };
-  const registries = () => {
-    const text = deps.settings().registryAllowList;
-    if (text !== registryList.text) registryList = { text, hosts: parseRegistryList(text) };
-    return registryList.hosts;
-  };
-  const isRemote = (canonical: string) => deps.metering.isRemoteModel(canonical);
-  const checkAccess = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    if (!handleCors(request, reply) && !deps.access.check(request, reply)) done();
-  };
-  const bodyLimit = deps.settings().bodyLimitMiB * MiB;
-  // Sixteen full-size bodies in all, four per token: room for a team's image chats, not for a flood.
-  const budget = new BodyBudget(16 * bodyLimit, 4 * bodyLimit);
-  const checkAccessAndBudget = (request: FastifyRequest, reply: FastifyReply, done: () => void) =>
-    checkAccess(request, reply, () => {
-      if (reserveBody(request, reply, budget, bodyLimit)) done();
-    });
+  const { settings } = deps;
+  await scope.register(cors);
+  await scope.register(pauseGate, { settings });
+  await scope.register(tokenAuth, deps.auth);
+  await scope.register(routeGuard);
+  await scope.register(limits, { settings, ...(deps.clock ? { clock: deps.clock } : {}) });
+  await scope.register(modelPolicy, { settings, isRemote: (canonical) => deps.metering.isRemoteModel(canonical) });
 
-  await scope.register((blobs) => blobProxy(blobs, deps, checkAccess));
+  await scope.register((blobs) => blobProxy(blobs, deps));
 
+  const bodyLimit = settings().bodyLimitMiB * MiB;
   const upstreams = new Upstreams();
   scope.addHook('onClose', () => upstreams.close());
   await scope.register((api, _options, registered) => {
@@ -107,24 +74,7 @@ export async function proxyPlugin(scope: FastifyInstance, deps: ProxyDeps): Prom
         done(err as Error, undefined);
       }
     });
-    api.addHook('onRequest', checkAccessAndBudget);
-    api.addHook('preHandler', (request, reply, done) => {
-      const context = request.gatehouse;
-      const match = context.match;
-      if (!match?.route.models && !match?.route.cloud) return done();
-      const body = Buffer.isBuffer(request.body) ? request.body : undefined;
-      const policy = { acl: aclFor(context.token), tokenName: context.token?.name ?? 'this computer', registries: registries(), isRemote };
-      const verdict = checkModels(match.route, match.params, body, policy);
-      if (!verdict.ok) {
-        if (verdict.problem.status === 403) deps.access.refuse(request, reply, verdict.problem.code === 'model_denied' ? 'model_denied' : 'scope_denied', verdict.problem);
-        else sendProblem(reply, verdict.problem);
-        return;
-      }
-      context.models = verdict.models;
-      if (verdict.body) context.body = verdict.body;
-      done();
-    });
-    const forwardDeps = { upstreams, upstream: () => deps.settings().upstream, metering: deps.metering, metered: () => deps.settings().usageMetering };
+    const forwardDeps = { upstreams, upstream: () => settings().upstream, metering: deps.metering, metered: () => settings().usageMetering };
     const handler = (request: FastifyRequest, reply: FastifyReply) => void forward(request, reply, forwardDeps);
     api.route({ method: [...METHODS], url: '/', handler });
     api.route({ method: [...METHODS], url: '/*', handler });

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { isLoopback } from '../config/cidr';
 import type { Platform } from './install';
 import type { OllamaOwner } from './processes';
 import { probeUpstream } from './upstream-probe';
@@ -66,7 +67,7 @@ export function exposedListeners(table: string, port: number): string[] {
     const [addrHex, p] = local.split(':');
     if (p?.toUpperCase() !== portHex || !addrHex) continue;
     const ip = addrHex.length === 8 ? ipv4FromHex(addrHex) : ipv6FromHex(addrHex);
-    if (ip && !isLoopbackIp(ip)) out.add(ip);
+    if (ip && !isLoopback(ip)) out.add(ip);
   }
   return [...out];
 }
@@ -94,8 +95,6 @@ function ipv6FromHex(hex: string): string | null {
   }
   return full;
 }
-
-const isLoopbackIp = (ip: string) => ip === '::1' || ip.startsWith('127.');
 
 /** The fix for this OS and for whoever runs Ollama, in words a non-DevOps user can follow. */
 export function exposureFix(platform: Platform, owner: OllamaOwner | null): string {

@@ -1,3 +1,4 @@
+import { isLoopback } from '../config/cidr';
 import { GatehouseError } from '../errors';
 import type { Platform } from './install';
 
@@ -7,11 +8,9 @@ export interface LaunchCommand {
   env: Record<string, string | undefined>;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
-
 export function isLoopbackUpstream(upstream: string): boolean {
   try {
-    return LOOPBACK.has(new URL(upstream).hostname);
+    return isLoopback(new URL(upstream).hostname);
   } catch {
     return false;
   }
@@ -20,7 +19,7 @@ export function isLoopbackUpstream(upstream: string): boolean {
 /** The `host:port` Ollama must bind, from the upstream URL; only loopback upstreams can be supervised. */
 export function loopbackBind(upstream: string): string {
   const url = new URL(upstream);
-  if (!LOOPBACK.has(url.hostname)) {
+  if (!isLoopback(url.hostname)) {
     throw new GatehouseError(
       'UPSTREAM_NOT_LOCAL',
       `The upstream ${upstream} is not on this computer, so Gatehouse cannot start or watch over it.`,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { toCsv } from '../../preload/csv';
-import { labelEndpoints } from '../../main/control/handlers';
+import { labelEndpoints } from '../../main/share/endpoints';
 import { activityFrom, metricsFrom, startOfLocalDay } from '../../main/control/metrics-view';
 import { hostOf, isOwnHost, isSameOrigin } from '../../main/gateway/admin/guard';
 import { statusOf } from '../../main/errors';

@@ -1,7 +1,9 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { credentialFrom } from '../auth/token-verifier';
-import { sendProblem } from './problems';
-import { matchRoute, normalisePath } from './routes';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { credentialFrom } from '../../auth/token-verifier';
+import { sendProblem } from '../problems';
+import { matchRoute } from '../routes';
+import { REQUEST_CONTEXT } from './request-context';
 
 /**
  * CORS for browser-based clients (a chat UI served from another origin), on Ollama's API routes
@@ -18,26 +20,32 @@ const PREFLIGHT_HEADERS = {
   'access-control-max-age': '600',
 };
 
-/** The API route a cross-origin request (or the method its preflight asks about) would reach. */
-function proxiedRoute(request: FastifyRequest, method: string) {
-  const normalised = normalisePath(request.url);
-  return normalised.ok ? matchRoute(method, normalised.path) : undefined;
-}
-
 /** Answers a CORS preflight; returns true when it did. Otherwise marks a tokened answer readable cross-origin. */
-export function handleCors(request: FastifyRequest, reply: FastifyReply): boolean {
+function answerCors(request: FastifyRequest, reply: FastifyReply): boolean {
   if (!request.headers.origin) return false;
+  const { path, match } = request.gatehouse;
   const asked = request.headers['access-control-request-method'];
   if (request.method === 'OPTIONS' && asked) {
-    if (typeof asked !== 'string' || !proxiedRoute(request, asked)) {
+    // The route the method the preflight asks about would reach, on the same canonical path.
+    if (typeof asked !== 'string' || !path.ok || !matchRoute(asked, path.path)) {
       return sendProblem(reply, { status: 403, code: 'cors_refused', message: 'Cross-origin requests are answered only on Ollama\'s API routes.' });
     }
     void reply.code(204).headers(PREFLIGHT_HEADERS).send();
     return true;
   }
   // Set now, so refusals (401, 429…) are readable by the page too, not only Ollama's answers.
-  if (credentialFrom(request.headers) !== undefined && proxiedRoute(request, request.method)) {
+  if (match && credentialFrom(request.headers) !== undefined) {
     void reply.header('access-control-allow-origin', '*').header('access-control-expose-headers', 'retry-after');
   }
   return false;
 }
+
+export const cors = fp(
+  (scope: FastifyInstance, _options: object, done: () => void) => {
+    scope.addHook('onRequest', (request, reply, next) => {
+      if (!answerCors(request, reply)) next();
+    });
+    done();
+  },
+  { name: 'gatehouse-cors', dependencies: [REQUEST_CONTEXT], fastify: '5.x' },
+);

@@ -1,0 +1,39 @@
+import type { TokenView } from '../../preload/contract';
+import { parseExpiry } from '../auth/duration';
+import type { HandlerContext, Handlers } from './context';
+import { DAY_MS } from './overview';
+
+const NO_USAGE: TokenView['usage'] = { requests: 0, tokensIn: 0, tokensOut: 0 };
+
+/** Issuing, listing, changing and revoking API tokens, each audited as the actor who asked. */
+export function tokenHandlers(ctx: HandlerContext): Pick<Handlers, 'listTokens' | 'createToken' | 'updateToken' | 'revokeToken'> {
+  return {
+    listTokens: (): TokenView[] => {
+      const usage = new Map<string, TokenView['usage']>();
+      for (const row of ctx.store.metering.hourlySince(ctx.clock() - 30 * DAY_MS)) {
+        const u = usage.get(row.token_id) ?? { ...NO_USAGE };
+        u.requests += row.requests;
+        u.tokensIn += row.prompt_tokens;
+        u.tokensOut += row.completion_tokens;
+        usage.set(row.token_id, u);
+      }
+      return ctx.tokens.list().map((t) => ({ ...t, usage: usage.get(t.id) ?? { ...NO_USAGE } }));
+    },
+    createToken: ({ expiresIn, ...input }, actor) => {
+      const created = ctx.tokens.create({ ...input, ...(expiresIn ? { expiresAt: parseExpiry(expiresIn, ctx.clock()) } : {}) }, actor);
+      ctx.changed('tokens');
+      return created;
+    },
+    updateToken: ({ token, changes: { expiresIn, ...changes } }, actor) => {
+      const expiry = expiresIn === undefined ? {} : { expiresAt: expiresIn === null || expiresIn === 'never' ? null : parseExpiry(expiresIn, ctx.clock()) };
+      const updated = ctx.tokens.update(token, { ...changes, ...expiry }, actor);
+      ctx.changed('tokens');
+      return updated;
+    },
+    revokeToken: ({ token }, actor) => {
+      const revoked = ctx.tokens.revoke(token, actor);
+      ctx.changed('tokens');
+      return revoked;
+    },
+  };
+}

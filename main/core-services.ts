@@ -1,0 +1,177 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { AdminAccount } from './auth/admin-account';
+import { AdminLockout, DEFAULT_SIGN_IN_LIMITS } from './auth/admin-lockout';
+import { AdminSessions, DEFAULT_SESSION_POLICY, type SessionPolicy } from './auth/admin-sessions';
+import { TokenVerifier } from './auth/token-verifier';
+import { TokenService } from './auth/tokens';
+import type { Closer } from './closer';
+import { dataPaths } from './config/paths';
+import type { Settings } from './config/settings';
+import { ControlApi } from './control/control-api';
+import type { Serving } from './control/context';
+import type { GatewayDeps } from './gateway/app';
+import { createLocalClientCheck } from './gateway/client-address';
+import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './gateway/connection-guard';
+import type { Logger } from './log';
+import { Metering } from './metering/metering';
+import type { Actor } from './metering/records';
+import type { SecuritySink } from './metering/security-events';
+import { OllamaClient } from './ollama/client';
+import { PullJobs } from './ollama/pull-jobs';
+import { OllamaSupervisor, type SupervisorOptions } from './ollama/supervisor';
+import { probeUpstream } from './ollama/upstream-probe';
+import { Invites } from './share/invites';
+import type { Store } from './store/store';
+import { cachedHostNames, type HostNames } from './tls/addresses';
+import type { SecretVault } from './tls/files';
+import { TlsManager, type TlsMaterial } from './tls/tls-manager';
+
+export interface CoreOptions {
+  dataDir: string;
+  /** From flags and the environment; they win over stored settings and are not saved. */
+  overrides?: Partial<Settings>;
+  /** false serves plain HTTP (`--no-tls`); on a non-loopback bind only with `insecure`. */
+  tls?: boolean;
+  insecure?: boolean;
+  /** Which client addresses count as "this computer" (pause, trustLoopback). Tests narrow it. */
+  isLocalClient?: (ip: string) => boolean;
+  /** How often to look for changes made by another process (the CLI). */
+  watchIntervalMs?: number;
+  /** How often to check whether the certificate must be re-issued (addresses, expiry). */
+  tlsCheckIntervalMs?: number;
+  /** The names the certificate must cover (tests substitute their own interfaces). */
+  hostNames?: () => HostNames;
+  /** How long running streams may go on after close() before their connections are cut. */
+  closeGraceMs?: number;
+  log?: Logger;
+  /** Who the state changes made through this core are attributed to in the audit log. */
+  actor?: Actor;
+  /** Also told of every security event (which is always stored and logged as a `[SECURITY]` line). */
+  security?: SecuritySink;
+  /** How often queued metering rows are written (default 1 s). */
+  meteringFlushMs?: number;
+  nativeBinding?: string;
+  /** Watch (and, with `manage`, start and keep running) the local Ollama. Absent: the core only proxies. */
+  ollama?: Omit<SupervisorOptions, 'upstream' | 'log'>;
+  /** Where the built dashboard is; found beside the code when not given. */
+  rendererDir?: string | null;
+  sessionPolicy?: SessionPolicy;
+  /** Seals private keys at rest with the OS keystore (the tray app); without it they are 0600 files. */
+  vault?: SecretVault;
+  /** Deadlines and caps for unauthenticated connections; tests shorten them. */
+  connectionLimits?: Partial<ConnectionLimits>;
+}
+
+/** The core's parts, each built once; their cleanups are registered with the closer as they come up. */
+export interface Services {
+  settings: () => Readonly<Settings>;
+  store: Store;
+  tokens: TokenService;
+  verifier: TokenVerifier;
+  metering: Metering;
+  pulls: PullJobs;
+  ollama: OllamaSupervisor | null;
+  account: AdminAccount;
+  invites: Invites;
+  control: ControlApi;
+  tls: TlsManager | undefined;
+  material: TlsMaterial | undefined;
+  isLocalClient: (ip: string) => boolean;
+  hostNames: () => HostNames;
+  security: SecuritySink;
+  /** Starts the background work: watching the store, flushing caches and metering. */
+  start(): void;
+  /** Brings up what must run before the port opens: Ollama, the list of installed models. */
+  beforeListen(): Promise<void>;
+}
+
+export async function buildServices(store: Store, settings: () => Readonly<Settings>, options: CoreOptions, log: Logger, closer: Closer, serving: () => Serving | null): Promise<Services> {
+  const verifier = closer.own(new TokenVerifier(store), (v) => v.close());
+  const models = new OllamaClient(() => settings().upstream);
+  const metering = closer.own(
+    new Metering(store, log, {
+      ...(options.meteringFlushMs ? { flushIntervalMs: options.meteringFlushMs } : {}),
+      upstreamUp: async () => (await probeUpstream(settings().upstream, 1000)).kind === 'ollama',
+      installedModels: () => models.tags(),
+    }),
+    (m) => m.close(),
+  );
+  const ollama = options.ollama ? closer.own(new OllamaSupervisor({ ...options.ollama, upstream: () => settings().upstream, log }), (o) => o.close()) : null;
+  const pulls = closer.own(new PullJobs(models), (p) => p.close());
+  const account = new AdminAccount(store, Date.now, options.vault);
+  const tokens = new TokenService(store, { actor: options.actor ?? 'system' });
+  const invites = new Invites(store);
+  const control = closer.own(
+    new ControlApi({ store, settings, account, tokens, invites, overrides: options.overrides ?? {}, models, pulls, verifier, metering, ollama, serving, ...(options.vault ? { vaultDescription: options.vault.describe } : {}) }),
+    (c) => c.close(),
+  );
+  const tls = options.tls === false ? undefined : new TlsManager({ tlsDir: dataPaths(options.dataDir).tlsDir, settings: settings(), ...(options.hostNames ? { hostNames: options.hostNames } : {}), ...(options.vault ? { vault: options.vault } : {}) });
+  const material = await tls?.current();
+  const localCheck = options.isLocalClient ? undefined : closer.own(createLocalClientCheck(), (c) => c.stop());
+  const security: SecuritySink = (event) => {
+    metering.security(event);
+    options.security?.(event);
+  };
+  const start = () => {
+    store.watch(options.watchIntervalMs ?? 250);
+    verifier.startFlushing(5000, log);
+    metering.start(() => {
+      const s = settings();
+      return { requestDays: s.retentionRequestDays, aggregateDays: s.retentionAggregateDays, securityDays: s.retentionSecurityDays };
+    });
+  };
+  const beforeListen = async () => {
+    await ollama?.start();
+    await metering.refreshModels();
+  };
+  return {
+    settings, store, tokens, verifier, metering, pulls, ollama, account, invites, control, tls, material, security, start, beforeListen,
+    isLocalClient: options.isLocalClient ?? localCheck!.isLocal,
+    hostNames: options.hostNames ?? cachedHostNames(5000),
+  };
+}
+
+/** What the gateway is built from: the services, and the dashboard and invite pages over them. */
+export function gatewayDeps(services: Services, options: CoreOptions, log: Logger, useTls: boolean, serving: () => Serving | null): GatewayDeps {
+  const { store, settings, isLocalClient, hostNames, security, material } = services;
+  const rendererDir = options.rendererDir === undefined ? findRendererDir() : options.rendererDir;
+  const sessionPolicy = () => {
+    const s = settings();
+    return options.sessionPolicy ?? { ...DEFAULT_SESSION_POLICY, idleMs: s.adminIdleMinutes * 60_000, absoluteMs: s.adminSessionHours * 3_600_000 };
+  };
+  const shared = { settings, isLocalClient, hostNames, rendererDir, tls: useTls, security };
+  return {
+    connections: { ...DEFAULT_CONNECTION_LIMITS, ...options.connectionLimits },
+    verifier: services.verifier,
+    settings,
+    isLocalClient,
+    hostNames,
+    ...(material ? { https: { key: material.key, cert: material.cert } } : {}),
+    log,
+    metering: services.metering,
+    security,
+    admin: {
+      ...shared,
+      control: services.control,
+      sessions: new AdminSessions(store, AdminSessions.loadKey(options.dataDir, options.vault), sessionPolicy),
+      account: services.account,
+      lockout: new AdminLockout(store.lockouts, Date.now, DEFAULT_SIGN_IN_LIMITS, (err) => log.warn(`Could not store a sign-in lockout: ${(err as Error).message}`)),
+      log,
+    },
+    invites: {
+      ...shared,
+      invites: services.invites,
+      ca: () => {
+        const now = serving();
+        return now?.caPem && now.tls?.caFingerprint ? { pem: now.caPem, fingerprint: now.tls.caFingerprint } : null;
+      },
+    },
+  };
+}
+
+/** The built dashboard: beside the bundled CLI (out/cli → out/renderer) or, from source, in out/renderer. */
+function findRendererDir(): string | null {
+  const candidates = [join(__dirname, '..', 'renderer'), join(__dirname, '..', 'out', 'renderer')];
+  return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? null;
+}

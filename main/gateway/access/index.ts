@@ -1,0 +1,11 @@
+/**
+ * The access checks, one named plugin each, in the order a request meets them:
+ * request context → CORS → pause gate → token auth → route guard → limits → model policy.
+ */
+export { requestContext, type RequestContext, type RequestContextOptions } from './request-context';
+export { cors } from './cors';
+export { pauseGate, PAUSED_MESSAGE } from './pause-gate';
+export { tokenAuth, type TokenAuthOptions } from './token-auth';
+export { routeGuard } from './route-guard';
+export { limits } from './limits';
+export { modelPolicy, type ModelPolicyOptions } from './model-policy';
