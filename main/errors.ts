@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+
 /**
  * Every error code Gatehouse raises, with the HTTP status the dashboard API, the invite pages and
  * the sign-in routes answer it with. A misspelt code fails the typecheck; a new code must pick its
@@ -95,6 +97,13 @@ export class UsageError extends GatehouseError {
   constructor(message: string, fix?: string) {
     super('BAD_USAGE', message, fix);
   }
+}
+
+/** Validates with a schema; a refusal is a UsageError carrying the schema's own message. */
+export function parseArgument<T>(schema: z.ZodType<T, unknown>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw new UsageError(result.error.issues[0]?.message ?? 'That value is not accepted.');
 }
 
 export function describeError(err: unknown): string {

@@ -6,22 +6,13 @@
  */
 import { z } from 'zod';
 import type { EventName } from './channels';
-import type { Settings } from '../main/config/settings';
-import type { OllamaStatus } from '../main/ollama/status';
-import type { InstalledModel, RunningModel } from '../main/ollama/client';
-import type { LiveRequest } from '../main/metering/records';
-import type { PullJob } from '../main/ollama/pull-jobs';
-import type { AdminStatus, Enrollment } from '../main/auth/admin-account';
-import type { InviteView } from '../main/share/invites';
-import type { AdminSession } from '../main/store/admin-repo';
-import type { TokenRecord } from '../main/store/tokens-repo';
+import { modelPatterns, tokenLimit, tokenName, tokenScope, tokenSecret } from './rules';
+import type { AdminSession, AdminStatus, Enrollment, InstalledModel, InviteView, LiveRequest, OllamaStatus, PullJob, RunningModel, Settings, TokenRecord } from './types';
 
 export type { OllamaStatus, PullJob, Settings, TokenRecord, InstalledModel, RunningModel, LiveRequest, InviteView, AdminStatus, Enrollment, AdminSession };
 
 const none = z.object({}).strict();
 const modelName = z.string().trim().min(1).max(300);
-const pattern = z.string().trim().min(1).max(200).regex(/^\S+$/, 'a model name or pattern has no spaces');
-const limit = z.number().int().min(1).max(1_000_000).nullable();
 const days = z.number().int().min(1).max(400);
 /** A token's id (tk_…) or its name. */
 // eslint-disable-next-line no-control-regex
@@ -29,11 +20,11 @@ const tokenRef = z.string().trim().min(1).max(64).regex(/^[^\u0000-\u001f\u007f]
 
 /** A token's policy fields. Limits: a number, null for none, absent for the default of Settings. */
 const policy = {
-  scope: z.enum(['inference', 'admin']).optional(),
-  allowModels: z.array(pattern).max(100).optional(),
-  denyModels: z.array(pattern).max(100).optional(),
-  rpm: limit.optional(),
-  concurrency: limit.optional(),
+  scope: tokenScope.optional(),
+  allowModels: modelPatterns('Allowed models').optional(),
+  denyModels: modelPatterns('Denied models').optional(),
+  rpm: tokenLimit('Requests per minute').optional(),
+  concurrency: tokenLimit('Concurrency').optional(),
   metrics: z.boolean().optional(),
   /** May use cloud models and web search/fetch (they run on the owner's ollama.com account). */
   cloud: z.boolean().optional(),
@@ -49,7 +40,7 @@ export const schemas = {
   listTokens: none,
   createToken: z
     .object({
-      name: z.string().trim().min(1).max(64),
+      name: tokenName,
       ...policy,
       scope: policy.scope.default('inference'),
       allowModels: policy.allowModels.default([]),
@@ -66,7 +57,7 @@ export const schemas = {
   shareBundle: z
     .object({
       endpoint: z.string().url().max(300),
-      token: z.string().regex(/^gth_[0-9A-Za-z]{43,60}$/, 'not a Gatehouse token (gth_…)'),
+      token: tokenSecret,
       /** The model the snippets use; one the token may use. */
       model: modelName.default('llama3.2'),
     })
@@ -88,7 +79,7 @@ export const schemas = {
 
   createInvite: z
     .object({
-      name: z.string().trim().min(1).max(64),
+      name: tokenName,
       /** How long the link works: 24h by default. */
       expiresIn: z.string().trim().max(32).optional(),
       /** The address the teammate will use (one of the Share page's). */

@@ -11,6 +11,8 @@ import type { Store } from '../store/store';
 import { isSealedText, openText, sealText, type SecretVault } from '../tls/files';
 import { checkPassword, hashPassword } from './passwords';
 import { codeMatches, idOf, newRecoveryCodes } from './recovery-codes';
+import type { Enrollment, AdminStatus } from '../../preload/types';
+export type { Enrollment, AdminStatus } from '../../preload/types';
 
 export { checkPassword, hashPassword } from './passwords';
 
@@ -26,18 +28,6 @@ export function checkPasswordStrength(password: unknown): string {
     throw new UsageError(`That password is too easy to guess. ${result.feedback.warning ?? ''}`.trim(), result.feedback.suggestions.join(' ') || 'Use a few unrelated words, or a password manager.');
   }
   return password;
-}
-
-export interface Enrollment {
-  secret: string;
-  otpauthUri: string;
-  qrDataUrl: string;
-}
-
-export interface AdminStatus {
-  enabled: boolean;
-  enrolling: boolean;
-  recoveryCodesLeft: number;
 }
 
 /**

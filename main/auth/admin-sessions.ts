@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256Hex } from './digest';
 import { join } from 'node:path';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { GatehouseError } from '../errors';
@@ -35,7 +36,6 @@ export interface SignedIn {
 
 const ISSUER = 'gatehouse';
 const AUDIENCE = 'gatehouse-admin';
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 const invalid = (why: string) =>
   new GatehouseError('SESSION_INVALID', why, 'Open a new sign-in link: gatehouse admin link (it is also printed by gatehouse serve).');
@@ -74,7 +74,7 @@ export class AdminSessions {
     const expiresAt = now + policy.linkTtlMs;
     store.admin.prune(now);
     store.audited({ at: now, actor: 'cli', action: 'admin.link_created', detail: `expires ${new Date(expiresAt).toISOString()}` }, () =>
-      store.admin.insertLink(sha256(code), now, expiresAt),
+      store.admin.insertLink(sha256Hex(code), now, expiresAt),
     );
     return { code, expiresAt };
   }
@@ -82,7 +82,7 @@ export class AdminSessions {
   /** Exchanges a sign-in code for a session. A code works once, and only before it expires. */
   redeem(code: unknown, client: { ip: string; userAgent: string }): Promise<SignedIn & { cookie: string }> {
     const now = this.clock();
-    if (typeof code !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(code) || !this.store.admin.useLink(sha256(code), now)) {
+    if (typeof code !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(code) || !this.store.admin.useLink(sha256Hex(code), now)) {
       throw new GatehouseError('LINK_INVALID', 'This sign-in link was already used, has expired, or is not one of ours.', 'Get a new one with: gatehouse admin link');
     }
     return this.open(client, 'window', 'one-time link');

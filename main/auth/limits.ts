@@ -47,10 +47,6 @@ export class RateLimiter {
     }
     return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000)) };
   }
-
-  forget(key: string): void {
-    this.buckets.delete(key);
-  }
 }
 
 /** Requests in flight per token; `release` must be called exactly once per successful `acquire`. */
@@ -72,12 +68,5 @@ export class ConcurrencyLimiter {
 
   current(key: string): number {
     return this.inFlight.get(key) ?? 0;
-  }
-
-  /** All requests in flight, for the dashboard. */
-  total(): number {
-    let sum = 0;
-    for (const n of this.inFlight.values()) sum += n;
-    return sum;
   }
 }

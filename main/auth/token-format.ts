@@ -1,17 +1,18 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256Hex } from './digest';
 import { crc32 } from 'node:zlib';
+import { TOKEN_BODY_LENGTH, TOKEN_CHECKSUM_LENGTH, TOKEN_LENGTH, TOKEN_PREFIX, TOKEN_SHAPE } from '../../preload/rules';
 
 /**
  * API token format: `gth_` + 43 base62 characters (256 random bits) + 6 base62 characters of CRC32.
  * The prefix lets secret scanners and people recognise a Gatehouse token; the checksum lets the
  * gateway drop typos and garbage without a lookup. Base62 keeps the whole token one double-click word.
  */
-export const TOKEN_PREFIX = 'gth_';
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-const BODY_LENGTH = 43;
-const CHECKSUM_LENGTH = 6;
-export const TOKEN_LENGTH = TOKEN_PREFIX.length + BODY_LENGTH + CHECKSUM_LENGTH;
-const SHAPE = new RegExp(`^${TOKEN_PREFIX}[0-9A-Za-z]{${BODY_LENGTH + CHECKSUM_LENGTH}}$`);
+const BODY_LENGTH = TOKEN_BODY_LENGTH;
+const CHECKSUM_LENGTH = TOKEN_CHECKSUM_LENGTH;
+const SHAPE = TOKEN_SHAPE;
+export { TOKEN_LENGTH, TOKEN_PREFIX };
 
 function base62(value: bigint, width: number): string {
   let out = '';
@@ -45,7 +46,7 @@ export function looksMistyped(candidate: string): boolean {
 
 /** What the store keeps: a SHA-256 of a 256-bit random secret cannot be reversed or guessed. */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return sha256Hex(token);
 }
 
 /** The last four characters, shown next to a token's name so a person can tell two apart. */
@@ -55,5 +56,5 @@ export function tokenHint(token: string): string {
 
 /** A short, non-secret fingerprint for logs: enough to correlate attempts, useless to an attacker. */
 export function tokenFingerprint(candidate: string): string {
-  return createHash('sha256').update(candidate).digest('hex').slice(0, 12);
+  return sha256Hex(candidate).slice(0, 12);
 }

@@ -1,14 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { GatehouseError, UsageError } from '../errors';
+import { z } from 'zod';
+import { modelPatterns, tokenLimit, tokenName, tokenScope } from '../../preload/rules';
+import { GatehouseError, parseArgument, UsageError } from '../errors';
 import type { Actor } from '../metering/records';
 import type { Store } from '../store/store';
-import {
-  SCOPES,
-  withoutHash,
-  type Scope,
-  type TokenPolicy,
-  type TokenRecord,
-} from '../store/tokens-repo';
+import { withoutHash, type Scope, type TokenPolicy, type TokenRecord } from '../store/tokens-repo';
 import { hashToken, mintToken, tokenHint } from './token-format';
 
 export interface CreateTokenInput {
@@ -29,9 +25,6 @@ export interface CreatedToken {
   token: string;
 }
 
-const MAX_PATTERNS = 100;
-const MAX_WILDCARDS = 3;
-
 /** The policy in a line for the audit log. */
 function describePolicy(p: TokenPolicy): string {
   return [
@@ -48,45 +41,23 @@ function describePolicy(p: TokenPolicy): string {
     .join(' ');
 }
 
-export function validateName(name: unknown): string {
-  const trimmed = typeof name === 'string' ? name.trim() : '';
-  // eslint-disable-next-line no-control-regex
-  if (!trimmed || trimmed.length > 64 || /[\u0000-\u001f\u007f]/.test(trimmed)) {
-    throw new UsageError('A token name must be 1 to 64 printable characters, for example "alice-laptop".');
-  }
-  return trimmed;
-}
+/** What create() and update() accept: the contract's own rules, so both say the same. */
+const createInput = z.object({
+  name: tokenName,
+  scope: tokenScope.optional(),
+  allowModels: modelPatterns('Allowed models').optional(),
+  denyModels: modelPatterns('Denied models').optional(),
+  rpm: tokenLimit('Requests per minute').optional(),
+  concurrency: tokenLimit('Concurrency').optional(),
+  metrics: z.boolean().optional(),
+  cloud: z.boolean().optional(),
+  expiresAt: z.number().nullable().optional(),
+});
+const policyChanges = createInput.omit({ name: true }).partial();
 
-export function validateScope(scope: unknown): Scope {
-  if (SCOPES.includes(scope as Scope)) return scope as Scope;
-  throw new UsageError(`The scope must be one of ${SCOPES.join(', ')}, not ${JSON.stringify(scope)}.`);
-}
-
-export function validatePatterns(patterns: unknown, what: string): string[] {
-  if (!Array.isArray(patterns)) throw new UsageError(`${what} must be a list of model names or patterns.`);
-  if (patterns.length > MAX_PATTERNS) throw new UsageError(`${what} may hold at most ${MAX_PATTERNS} patterns.`);
-  return patterns.map((p) => {
-    const text = typeof p === 'string' ? p.trim() : '';
-    if (!text || text.length > 200 || /\s/.test(text)) {
-      throw new UsageError(`${what}: ${JSON.stringify(p)} is not a model name or pattern (such as llama3.2 or qwen*).`);
-    }
-    // Each further * multiplies the work of matching a long name; three cover every real need.
-    if ((text.match(/\*/g)?.length ?? 0) > MAX_WILDCARDS) {
-      throw new UsageError(`${what}: ${JSON.stringify(p)} has more than ${MAX_WILDCARDS} "*" wildcards.`, 'Use fewer, such as qwen*:*b or *-instruct*.');
-    }
-    return text;
-  });
-}
-
-export function validateLimit(value: unknown, what: string): number | null {
+function checkExpiry(value: number | null | undefined, now: number): number | null {
   if (value === null || value === undefined) return null;
-  if (typeof value === 'number' && Number.isInteger(value) && value > 0 && value <= 1_000_000) return value;
-  throw new UsageError(`${what} must be a whole number above 0, not ${JSON.stringify(value)}.`);
-}
-
-function validateExpiry(value: unknown, now: number): number | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'number' && Number.isFinite(value) && value > now) return value;
+  if (Number.isFinite(value) && value > now) return value;
   throw new UsageError('The expiry must be in the future.');
 }
 
@@ -105,17 +76,17 @@ export class TokenService {
 
   create(input: CreateTokenInput, actor: Actor = this.actor): CreatedToken {
     const now = this.clock();
-    const name = validateName(input.name);
+    const { name, ...given } = parseArgument(createInput, input);
     const defaults = this.store.settings.load().settings;
     const policy: TokenPolicy = {
-      scope: validateScope(input.scope ?? 'inference'),
-      allowModels: validatePatterns(input.allowModels ?? [], 'Allowed models'),
-      denyModels: validatePatterns(input.denyModels ?? [], 'Denied models'),
-      rpm: validateLimit(input.rpm === undefined ? defaults.defaultRpm || null : input.rpm, 'Requests per minute'),
-      concurrency: validateLimit(input.concurrency === undefined ? defaults.defaultConcurrency || null : input.concurrency, 'Concurrency'),
-      metrics: input.metrics === true,
-      cloud: input.cloud === true,
-      expiresAt: validateExpiry(input.expiresAt, now),
+      scope: given.scope ?? 'inference',
+      allowModels: given.allowModels ?? [],
+      denyModels: given.denyModels ?? [],
+      rpm: given.rpm === undefined ? defaults.defaultRpm || null : given.rpm,
+      concurrency: given.concurrency === undefined ? defaults.defaultConcurrency || null : given.concurrency,
+      metrics: given.metrics === true,
+      cloud: given.cloud === true,
+      expiresAt: checkExpiry(given.expiresAt, now),
     };
     if (this.store.tokens.find(name)?.revokedAt === null) {
       throw new UsageError(`A token named "${name}" already exists.`, 'Pick another name, or revoke the old token first.');
@@ -151,16 +122,17 @@ export class TokenService {
   update(idOrName: string, changes: Partial<TokenPolicy>, actor: Actor = this.actor): TokenRecord {
     const current = this.get(idOrName);
     if (current.revokedAt !== null) throw new UsageError(`The token "${current.name}" is revoked and cannot be changed.`);
-    const has = (k: keyof TokenPolicy) => Object.hasOwn(changes, k);
+    const given = parseArgument(policyChanges, changes);
+    const has = (k: keyof TokenPolicy) => Object.hasOwn(given, k);
     const policy: TokenPolicy = {
-      scope: has('scope') ? validateScope(changes.scope) : current.scope,
-      allowModels: has('allowModels') ? validatePatterns(changes.allowModels, 'Allowed models') : current.allowModels,
-      denyModels: has('denyModels') ? validatePatterns(changes.denyModels, 'Denied models') : current.denyModels,
-      rpm: has('rpm') ? validateLimit(changes.rpm, 'Requests per minute') : current.rpm,
-      concurrency: has('concurrency') ? validateLimit(changes.concurrency, 'Concurrency') : current.concurrency,
-      metrics: has('metrics') ? changes.metrics === true : current.metrics,
-      cloud: has('cloud') ? changes.cloud === true : current.cloud,
-      expiresAt: has('expiresAt') ? validateExpiry(changes.expiresAt, this.clock()) : current.expiresAt,
+      scope: given.scope ?? current.scope,
+      allowModels: given.allowModels ?? current.allowModels,
+      denyModels: given.denyModels ?? current.denyModels,
+      rpm: has('rpm') ? (given.rpm ?? null) : current.rpm,
+      concurrency: has('concurrency') ? (given.concurrency ?? null) : current.concurrency,
+      metrics: has('metrics') ? given.metrics === true : current.metrics,
+      cloud: has('cloud') ? given.cloud === true : current.cloud,
+      expiresAt: has('expiresAt') ? checkExpiry(given.expiresAt, this.clock()) : current.expiresAt,
     };
     this.store.audited({ actor, action: 'token.updated', target: current.name, detail: describePolicy(policy) }, () =>
       this.store.tokens.update(current.id, policy),

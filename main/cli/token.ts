@@ -1,6 +1,7 @@
 import type { Args } from '../../preload/contract';
-import { TokenService, validateScope } from '../auth/tokens';
-import { UsageError } from '../errors';
+import { tokenScope } from '../../preload/rules';
+import { TokenService } from '../auth/tokens';
+import { parseArgument, UsageError } from '../errors';
 import { DATA_DIR_OPTION, intFlag, listFlag, parse } from './args';
 import { withControl, withStore, type Output } from './context';
 import { tokenJson, tokenRows } from './format';
@@ -38,7 +39,7 @@ type PolicyChanges = Args<'updateToken'>['changes'];
 /** Only the flags that were given, so an update leaves everything else as it was. */
 export function policyFromFlags(values: PolicyFlags): PolicyChanges {
   const policy: PolicyChanges = {};
-  if (values.scope !== undefined) policy.scope = validateScope(values.scope);
+  if (values.scope !== undefined) policy.scope = parseArgument(tokenScope, values.scope);
   if (values.models !== undefined) policy.allowModels = listFlag(values.models) ?? [];
   if (values.deny !== undefined) policy.denyModels = listFlag(values.deny) ?? [];
   if (values.rpm !== undefined) policy.rpm = values.rpm === 'none' ? null : (intFlag(values.rpm, 'rpm') ?? null);

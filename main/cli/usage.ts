@@ -2,7 +2,7 @@ import { toCsv } from '../../preload/csv';
 import { parseDuration } from '../auth/duration';
 import { UsageError } from '../errors';
 import type { RequestRecord } from '../metering/records';
-import { percentile } from '../store/metering-repo';
+import { percentile } from '../metering/histogram';
 import { DATA_DIR_OPTION, parse } from './args';
 import { withStore, type Output } from './context';
 import { table } from './format';

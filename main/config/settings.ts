@@ -1,47 +1,11 @@
 import { isIP } from 'node:net';
-import { UsageError } from '../errors';
+import { z } from 'zod';
+import type { Settings } from '../../preload/types';
 import { DEFAULT_REGISTRIES, parseRegistryList } from '../auth/registries';
+import { parseArgument } from '../errors';
 import { formatCidrList, parseCidrList } from './cidr';
 
-/** Everything a user can change, with safe defaults. Stored in SQLite, one row a key. */
-export interface Settings {
-  /** Address the gateway binds. All interfaces by default: sharing with teammates is the point. */
-  host: string;
-  port: number;
-  /** Where Ollama listens. Gatehouse keeps it on loopback and is the only door to it. */
-  upstream: string;
-  /** 'local-ca': a certificate from Gatehouse's own CA; 'custom': the files below. */
-  tlsMode: 'local-ca' | 'custom';
-  tlsCertFile: string;
-  tlsKeyFile: string;
-  /** Let requests from this computer through without a token. Off: loopback is not trusted. */
-  trustLoopback: boolean;
-  /** While paused, only this computer may use the gateway. */
-  paused: boolean;
-  bodyLimitMiB: number;
-  /** Limits given to new tokens unless set when creating them; 0 means none. */
-  defaultRpm: number;
-  defaultConcurrency: number;
-  /** Invalid tokens from one address within the window that lock it out, and for how long. */
-  lockoutThreshold: number;
-  lockoutWindowSeconds: number;
-  lockoutSeconds: number;
-  /** Record every request (tokens, latency) for usage reports and metrics; off keeps only audit and security logs. */
-  usageMetering: boolean;
-  /** How long metering keeps per-request rows, hourly aggregates and security events. */
-  retentionRequestDays: number;
-  retentionAggregateDays: number;
-  retentionSecurityDays: number;
-  /** Dashboard sign-in from other computers (password + TOTP). Turned on only by enrolling. */
-  remoteAdmin: boolean;
-  /** Addresses (CIDR ranges, comma-separated) that may even try to sign in remotely. */
-  adminAllowList: string;
-  /** Registry hosts (comma-separated) that pulls, pushes and creates may name. */
-  registryAllowList: string;
-  /** Dashboard sessions end after this long unused, and after this long in all. */
-  adminIdleMinutes: number;
-  adminSessionHours: number;
-}
+export type { Settings } from '../../preload/types';
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   host: '0.0.0.0',
@@ -71,73 +35,81 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
 
 export type SettingKey = keyof Settings;
 
-type Parser<T> = (value: unknown) => T;
+const shown = (v: unknown) => JSON.stringify(v);
 
-const bool =
-  (key: string): Parser<boolean> =>
-  (v) => {
-    if (typeof v === 'boolean') return v;
-    if (v === 'true' || v === '1' || v === 'on') return true;
-    if (v === 'false' || v === '0' || v === 'off') return false;
-    throw new UsageError(`${key} must be true or false, not ${JSON.stringify(v)}.`);
-  };
-
-const intIn =
-  (key: string, min: number, max: number): Parser<number> =>
-  (v) => {
-    const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v;
-    if (typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max) return n;
-    throw new UsageError(`${key} must be a whole number from ${min} to ${max}, not ${JSON.stringify(v)}.`);
-  };
-
-const path =
-  (key: string): Parser<string> =>
-  (v) => {
-    if (typeof v === 'string') return v;
-    throw new UsageError(`${key} must be a file path.`);
-  };
-
-export function parseHost(v: unknown): string {
-  if (typeof v === 'string' && (isIP(v) !== 0 || v === 'localhost')) return v;
-  throw new UsageError(
-    `The bind address must be an IP address such as 0.0.0.0 (all interfaces) or 127.0.0.1 (this computer only), not ${JSON.stringify(v)}.`,
+/** true/false, also as the CLI and the environment spell them (on, 1, off, 0). */
+const bool = (key: string) =>
+  z.preprocess(
+    (v) => (v === 'true' || v === '1' || v === 'on' ? true : v === 'false' || v === '0' || v === 'off' ? false : v),
+    z.boolean({ error: (issue) => `${key} must be true or false, not ${shown(issue.input)}.` }),
   );
-}
 
-export function parseUpstream(v: unknown): string {
+/** A whole number in a range, also given as digits in a string. */
+const intIn = (key: string, min: number, max: number) => {
+  const error = (issue: { input?: unknown }) => `${key} must be a whole number from ${min} to ${max}, not ${shown(issue.input)}.`;
+  return z.preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v), z.number({ error }).int({ error }).min(min, { error }).max(max, { error }));
+};
+
+const filePath = (key: string) => z.string({ error: `${key} must be a file path.` });
+
+/** A check whose rules live in a parser of their own (address ranges, registry names), as a schema. */
+const parsedBy = <T>(parse: (v: unknown) => T) =>
+  z.unknown().transform((v, ctx) => {
+    try {
+      return parse(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
+
+const hostSchema = z.unknown().refine((v): v is string => typeof v === 'string' && (isIP(v) !== 0 || v === 'localhost'), {
+  error: (issue) => `The bind address must be an IP address such as 0.0.0.0 (all interfaces) or 127.0.0.1 (this computer only), not ${shown(issue.input)}.`,
+});
+
+const upstreamSchema = z.unknown().transform((v, ctx) => {
+  const fail = (message: string) => {
+    ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  };
   let url: URL;
   try {
     url = new URL(String(v));
   } catch {
-    throw new UsageError(`The upstream must be a URL such as http://127.0.0.1:11434, not ${JSON.stringify(v)}.`);
+    return fail(`The upstream must be a URL such as http://127.0.0.1:11434, not ${shown(v)}.`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`The upstream must start with http:// or https://, not ${url.protocol}//.`);
-  }
-  if (url.username || url.password || url.search || url.hash) {
-    throw new UsageError('The upstream URL must not carry a user name, password, query or fragment.');
-  }
-  if (url.pathname !== '/') {
-    throw new UsageError(`The upstream is where Ollama listens, without a path: ${url.protocol}//${url.host}, not ${JSON.stringify(v)}.`);
-  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return fail(`The upstream must start with http:// or https://, not ${url.protocol}//.`);
+  if (url.username || url.password || url.search || url.hash) return fail('The upstream URL must not carry a user name, password, query or fragment.');
+  if (url.pathname !== '/') return fail(`The upstream is where Ollama listens, without a path: ${url.protocol}//${url.host}, not ${shown(v)}.`);
   // The port says which program: require it, as written (URL drops :80 and :443).
-  if (!url.port && !new RegExp(`^${url.protocol}//[^/]*:\\d+/?$`, 'i').test(String(v).trim())) {
-    throw new UsageError(`The upstream needs its port, such as ${url.protocol}//${url.hostname}:11434.`);
-  }
+  if (!url.port && !new RegExp(`^${url.protocol}//[^/]*:\\d+/?$`, 'i').test(String(v).trim())) return fail(`The upstream needs its port, such as ${url.protocol}//${url.hostname}:11434.`);
   return `${url.protocol}//${url.host}`;
-}
+});
 
-const PARSERS: { [K in SettingKey]: Parser<Settings[K]> } = {
-  host: parseHost,
+const REGISTRY_HOST = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/;
+const registryList = z.unknown().transform((v, ctx) => {
+  const hosts = typeof v === 'string' ? parseRegistryList(v) : null;
+  const bad = hosts?.find((h) => isIP(h) !== 0 || !REGISTRY_HOST.test(h));
+  if (!hosts || bad !== undefined || hosts.length > 32) {
+    ctx.addIssue({ code: 'custom', message: `registryAllowList must be registry host names separated by commas, such as ${DEFAULT_REGISTRIES}${bad ? `; "${bad.slice(0, 60)}" is not one` : ''}.` });
+    return z.NEVER;
+  }
+  return hosts.join(', ');
+});
+
+/**
+ * Every setting's schema: what is accepted, with coercion for the strings the CLI, the environment
+ * and the store hand over, and a message that says what is accepted. Checked against `Settings`,
+ * so a setting cannot be added without its schema.
+ */
+export const SETTING_SCHEMAS = {
+  host: hostSchema,
   // 0 asks the OS for a free port (scripts and tests); serve prints the one it got.
   port: intIn('port', 0, 65535),
-  upstream: parseUpstream,
-  tlsMode: (v) => {
-    if (v === 'local-ca' || v === 'custom') return v;
-    throw new UsageError(`tlsMode must be "local-ca" or "custom", not ${JSON.stringify(v)}.`);
-  },
-  tlsCertFile: path('tlsCertFile'),
-  tlsKeyFile: path('tlsKeyFile'),
+  upstream: upstreamSchema,
+  tlsMode: z.enum(['local-ca', 'custom'], { error: (issue) => `tlsMode must be "local-ca" or "custom", not ${shown(issue.input)}.` }),
+  tlsCertFile: filePath('tlsCertFile'),
+  tlsKeyFile: filePath('tlsKeyFile'),
   trustLoopback: bool('trustLoopback'),
   paused: bool('paused'),
   bodyLimitMiB: intIn('bodyLimitMiB', 1, 4096),
@@ -151,27 +123,23 @@ const PARSERS: { [K in SettingKey]: Parser<Settings[K]> } = {
   retentionAggregateDays: intIn('retentionAggregateDays', 1, 3650),
   retentionSecurityDays: intIn('retentionSecurityDays', 1, 3650),
   remoteAdmin: bool('remoteAdmin'),
-  adminAllowList: (v) => formatCidrList(parseCidrList(v)),
-  registryAllowList: (v) => {
-    const hosts = typeof v === 'string' ? parseRegistryList(v) : null;
-    const bad = hosts?.find((h) => isIP(h) !== 0 || !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(h));
-    if (!hosts || bad !== undefined || hosts.length > 32) {
-      throw new UsageError(`registryAllowList must be registry host names separated by commas, such as ${DEFAULT_REGISTRIES}${bad ? `; "${bad.slice(0, 60)}" is not one` : ''}.`);
-    }
-    return hosts.join(', ');
-  },
+  adminAllowList: parsedBy((v) => formatCidrList(parseCidrList(v))),
+  registryAllowList: registryList,
   adminIdleMinutes: intIn('adminIdleMinutes', 1, 24 * 60),
   adminSessionHours: intIn('adminSessionHours', 1, 24 * 30),
-};
+} satisfies { [K in SettingKey]: z.ZodType<Settings[K], unknown> };
 
 export function isSettingKey(key: string): key is SettingKey {
-  return Object.hasOwn(PARSERS, key);
+  return Object.hasOwn(SETTING_SCHEMAS, key);
 }
 
 /** Validates one value; throws a UsageError that says what is accepted. */
 export function parseSetting<K extends SettingKey>(key: K, value: unknown): Settings[K] {
-  return PARSERS[key](value);
+  return parseArgument(SETTING_SCHEMAS[key] as z.ZodType<Settings[K], unknown>, value);
 }
+
+export const parseHost = (value: unknown): string => parseSetting('host', value);
+export const parseUpstream = (value: unknown): string => parseSetting('upstream', value);
 
 /** Runtime overrides from the environment (GATEHOUSE_HOST, _PORT, _UPSTREAM); never persisted. */
 export function envOverrides(env: NodeJS.ProcessEnv = process.env): Partial<Settings> {

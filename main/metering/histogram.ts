@@ -38,3 +38,9 @@ export function quantile(histogram: Histogram, p: number): number | null {
   }
   return null;
 }
+
+/** Nearest-rank percentile of an ascending list (exact, for reports over raw rows). */
+export function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] as number;
+}

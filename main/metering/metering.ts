@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Logger } from '../log';
 import type { Store } from '../store/store';
 import { BatchWriter } from './batch-writer';
+import { storeRequests } from './hourly';
 import { ModelLabels } from './model-labels';
 import { SecurityAggregator } from './security-aggregator';
 import type { AuditEntry, LiveRequest, RequestRecord, Retention } from './records';
@@ -54,7 +55,7 @@ export class Metering {
       onStuck: (err: unknown) => log.warn(`Could not write ${what} (${(err as Error).message}); they wait in memory and are retried.`),
       onRecovered: (n: number) => log.info(`${what[0]!.toUpperCase()}${what.slice(1)} are being written again (${n} caught up).`),
     });
-    this.requests = new BatchWriter((rows) => store.metering.insertRequests(rows), writerOptions('request records'));
+    this.requests = new BatchWriter((rows) => storeRequests(store.metering, rows), writerOptions('request records'));
     this.aggregator = new SecurityAggregator({
       row: (e) => {
         log.info(securityLine(e));

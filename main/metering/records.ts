@@ -1,3 +1,4 @@
+export type { LiveRequest } from '../../preload/types';
 /** One forwarded request, as metering stores it. Times are epoch ms; durations ms. */
 export interface RequestRecord {
   at: number;
@@ -41,16 +42,3 @@ export interface Retention {
 }
 
 export const DEFAULT_RETENTION: Retention = { requestDays: 30, aggregateDays: 400, securityDays: 90 };
-
-export const HOUR_MS = 3_600_000;
-export const hourOf = (at: number) => Math.floor(at / HOUR_MS) * HOUR_MS;
-
-/** A request on its way through the gateway right now (for the window's live view). */
-export interface LiveRequest {
-  id: number;
-  at: number;
-  tokenName: string | null;
-  model: string | null;
-  route: string;
-  ip: string;
-}

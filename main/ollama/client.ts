@@ -1,23 +1,6 @@
 import { GatehouseError } from '../errors';
-
-export interface InstalledModel {
-  name: string;
-  size: number;
-  digest: string;
-  family: string | null;
-  parameterSize: string | null;
-  quantization: string | null;
-  modifiedAt: string | null;
-  /** Set for an alias of a model that runs elsewhere (ollama.com): it spends the owner's account. */
-  remoteHost: string | null;
-}
-
-export interface RunningModel {
-  name: string;
-  size: number;
-  sizeVram: number;
-  expiresAt: string | null;
-}
+import type { InstalledModel, RunningModel } from '../../preload/types';
+export type { InstalledModel, RunningModel } from '../../preload/types';
 
 /** One line of Ollama's pull progress, as it sends it. */
 export interface PullStatus {

@@ -3,14 +3,8 @@ import { isLoopback } from '../config/cidr';
 import type { Platform } from './install';
 import type { OllamaOwner } from './processes';
 import { probeUpstream } from './upstream-probe';
-
-/** Where an Ollama answers without a gate, and how to close it. */
-export interface Exposure {
-  /** Non-loopback addresses at which Ollama answered, or is listening (from the kernel's socket table). */
-  addresses: string[];
-  message: string;
-  fix: string;
-}
+import type { Exposure } from '../../preload/types';
+export type { Exposure } from '../../preload/types';
 
 export interface ExposureProbe {
   platform: Platform;

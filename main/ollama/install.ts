@@ -1,16 +1,6 @@
 import { posix, win32 } from 'node:path';
-
-export type Platform = 'darwin' | 'win32' | 'linux';
-
-/** How Ollama is installed on this computer, found without running anything. */
-export interface OllamaInstall {
-  /** The `ollama` CLI that can run `ollama serve`, or null when none was found. */
-  binary: string | null;
-  /** The Ollama desktop app (macOS, Windows), which runs its own server and must not be competed with. */
-  app: string | null;
-  /** Linux: the systemd unit install.sh writes. Starting it needs root, so we only report on it. */
-  systemService: boolean;
-}
+import type { Platform, OllamaInstall } from '../../preload/types';
+export type { Platform, OllamaInstall } from '../../preload/types';
 
 export interface InstallProbe {
   platform: Platform;

@@ -2,6 +2,8 @@ import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { Platform } from './install';
+import type { OllamaOwner } from '../../preload/types';
+export type { OllamaOwner } from '../../preload/types';
 
 const run = promisify(execFile);
 
@@ -11,9 +13,6 @@ export interface ProcessInfo {
   /** The executable's path or name, and the whole command line where the OS tells. */
   command: string;
 }
-
-/** Who runs the Ollama that answers at the upstream; it decides what we may do to it and which fix applies. */
-export type OllamaOwner = 'gatehouse' | 'desktop-app' | 'system-service' | 'unknown';
 
 export interface OwnerClues {
   platform: Platform;

@@ -2,21 +2,8 @@ import { canonicalModelName } from '../auth/model-names';
 import { describeError, UsageError } from '../errors';
 import type { OllamaClient } from './client';
 import { PullTracker, type PullProgress } from './pull-progress';
-
-export type PullState = 'pulling' | 'done' | 'failed' | 'cancelled';
-
-/** One download, as the window and the tray see it. */
-export interface PullJob {
-  model: string;
-  state: PullState;
-  progress: PullProgress;
-  /** Ollama's own error text when it failed. */
-  error: string | null;
-  startedAt: number;
-  endedAt: number | null;
-  /** Who started the download (for the audit log); later joiners share it. */
-  requestedBy: string | null;
-}
+import type { PullJob } from '../../preload/types';
+export type { PullState, PullJob } from '../../preload/types';
 
 type Listener = (job: PullJob) => void;
 

@@ -1,17 +1,6 @@
 import type { PullStatus } from './client';
-
-/** What a person watching a pull wants to know. */
-export interface PullProgress {
-  status: string;
-  completed: number;
-  total: number;
-  /** 0–100, over every layer seen so far; 100 once Ollama says success. */
-  percent: number;
-  bytesPerSecond: number;
-  /** Seconds left at the current speed; null before the speed is known. */
-  etaSeconds: number | null;
-  done: boolean;
-}
+import type { PullProgress } from '../../preload/types';
+export type { PullProgress } from '../../preload/types';
 
 /**
  * Turns Ollama's per-layer pull lines into one progress figure. Layers are told apart by digest;

@@ -1,35 +1,7 @@
-import type { Exposure } from './exposure';
-import type { OllamaInstall, Platform } from './install';
+import type { Platform } from './install';
 import type { OllamaOwner } from './processes';
-
-/**
- * The supervisor's states. `running` is either ours (owner `gatehouse`) or adopted (anyone else's);
- * `unreachable` means something holds the port or an Ollama we do not own stopped answering.
- */
-export type OllamaState = 'not-installed' | 'stopped' | 'starting' | 'running' | 'unreachable' | 'backing-off' | 'gave-up';
-
-export interface OllamaStatus {
-  state: OllamaState;
-  owner: OllamaOwner | null;
-  /** Running, but started by someone else; we watch it and never stop it. */
-  adopted: boolean;
-  version: string | null;
-  upstream: string;
-  install: OllamaInstall;
-  /** Our `ollama serve` child's pid while it runs. */
-  pid: number | null;
-  /** Crashes in a row of our child (reset after it stays healthy). */
-  failures: number;
-  /** When the next restart attempt happens (backing-off). */
-  retryAt: number | null;
-  /** Set when Ollama also answers on a network address, bypassing the gateway. */
-  exposure: Exposure | null;
-  /** One plain sentence for the tray tooltip and the window. */
-  message: string;
-  fix: string | null;
-  /** When the state last changed. */
-  since: number;
-}
+import type { OllamaStatus } from '../../preload/types';
+export type { OllamaState, OllamaStatus } from '../../preload/types';
 
 export type StatusPatch = Partial<Omit<OllamaStatus, 'message' | 'fix' | 'since'>>;
 

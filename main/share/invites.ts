@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { sha256 } from '../auth/digest';
 import QRCode from 'qrcode';
 import type { Args } from '../../preload/contract';
 import { parseExpiry } from '../auth/duration';
@@ -7,24 +8,12 @@ import { GatehouseError, UsageError } from '../errors';
 import type { Actor } from '../metering/records';
 import type { InviteRow } from '../store/invites-repo';
 import type { Store } from '../store/store';
-
-export type InviteState = 'pending' | 'redeemed' | 'expired' | 'revoked';
-
-export interface InviteView {
-  id: string;
-  name: string;
-  state: InviteState;
-  createdAt: number;
-  expiresAt: number;
-  redeemedAt: number | null;
-  /** The token the invite became, once redeemed. */
-  tokenName: string | null;
-}
+import type { InviteState, InviteView } from '../../preload/types';
+export type { InviteState, InviteView } from '../../preload/types';
 
 /** The token policy an invite carries (the createToken arguments without the name). */
 export type InvitePolicy = Omit<Args<'createToken'>, 'name'>;
 
-const sha256 = (s: string) => createHash('sha256').update(s).digest();
 
 const refused = () =>
   new GatehouseError('INVITE_INVALID', 'This invite link does not work: it was already used, has expired or was withdrawn, or it was not copied whole.', 'Ask the person who sent it for a new one.');

@@ -1,14 +1,6 @@
 import type { Db } from './database';
-
-export interface AdminSession {
-  id: string;
-  createdAt: number;
-  lastSeenAt: number;
-  expiresAt: number;
-  revokedAt: number | null;
-  ip: string;
-  userAgent: string;
-}
+import type { AdminSession } from '../../preload/types';
+export type { AdminSession } from '../../preload/types';
 
 interface SessionRow {
   id: string;

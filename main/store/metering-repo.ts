@@ -1,6 +1,6 @@
+import type { Histogram } from '../metering/histogram';
+import type { AuditEntry, RequestRecord, Retention } from '../metering/records';
 import type { SecurityEvent } from '../metering/security-events';
-import { addTo, merge, quantile, type Histogram } from '../metering/histogram';
-import { hourOf, type AuditEntry, type RequestRecord, type Retention } from '../metering/records';
 import type { Db } from './database';
 
 export interface AuditRow extends AuditEntry {
@@ -19,6 +19,20 @@ export interface Page {
 
 const DAY_MS = 86_400_000;
 
+/** An hour's totals of one token and model, with its latency histograms. */
+export interface StoredHour {
+  requests: number;
+  errors: number;
+  promptTokens: number;
+  completionTokens: number;
+  duration: Histogram;
+  ttfb: Histogram;
+}
+
+const HOUR_MS = 3_600_000;
+/** The start of the hour `at` falls in: how hourly aggregates are keyed. */
+export const hourOf = (at: number) => Math.floor(at / HOUR_MS) * HOUR_MS;
+
 /** One hour × token × model of usage, with its latency histograms. */
 export interface HourlyRow {
   hour: number;
@@ -29,31 +43,8 @@ export interface HourlyRow {
   errors: number;
   prompt_tokens: number;
   completion_tokens: number;
-  duration_p50: number | null;
-  duration_p95: number | null;
-  ttfb_p50: number | null;
-  ttfb_p95: number | null;
   durationHist: Histogram;
   ttfbHist: Histogram;
-}
-
-interface HourGroup {
-  hour: number;
-  tokenId: string;
-  tokenName: string;
-  model: string;
-  requests: number;
-  errors: number;
-  promptTokens: number;
-  completionTokens: number;
-  duration: Histogram;
-  ttfb: Histogram;
-}
-
-/** Nearest-rank percentile of an ascending list. */
-export function percentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] as number;
 }
 
 /** Request rows, hourly aggregates, the audit log and security events. */
@@ -71,14 +62,11 @@ export class MeteringRepository {
         'SELECT requests, errors, prompt_tokens, completion_tokens, duration_hist, ttfb_hist FROM usage_hourly WHERE hour = ? AND token_id = ? AND model = ?',
       ),
       upsertHour: db.prepare(
-        `INSERT INTO usage_hourly (hour, token_id, token_name, model, requests, errors, prompt_tokens, completion_tokens,
-           duration_p50, duration_p95, ttfb_p50, ttfb_p95, duration_hist, ttfb_hist)
-         VALUES (@hour, @tokenId, @tokenName, @model, @requests, @errors, @promptTokens, @completionTokens,
-           @durationP50, @durationP95, @ttfbP50, @ttfbP95, @durationHist, @ttfbHist)
+        `INSERT INTO usage_hourly (hour, token_id, token_name, model, requests, errors, prompt_tokens, completion_tokens, duration_hist, ttfb_hist)
+         VALUES (@hour, @tokenId, @tokenName, @model, @requests, @errors, @promptTokens, @completionTokens, @durationHist, @ttfbHist)
          ON CONFLICT (hour, token_id, model) DO UPDATE SET token_name = excluded.token_name, requests = excluded.requests,
            errors = excluded.errors, prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens,
-           duration_p50 = excluded.duration_p50, duration_p95 = excluded.duration_p95, ttfb_p50 = excluded.ttfb_p50,
-           ttfb_p95 = excluded.ttfb_p95, duration_hist = excluded.duration_hist, ttfb_hist = excluded.ttfb_hist`,
+           duration_hist = excluded.duration_hist, ttfb_hist = excluded.ttfb_hist`,
       ),
       insertAudit: db.prepare('INSERT INTO audit_log (at, actor, action, target, detail) VALUES (@at, @actor, @action, @target, @detail)'),
       insertSecurity: db.prepare(
@@ -88,59 +76,28 @@ export class MeteringRepository {
     };
   }
 
-  /**
-   * Stores a batch of request rows and adds them to their hourly aggregates, in one transaction.
-   * The cost is proportional to the batch, not to the hour: latency percentiles come from merged
-   * histograms rather than from re-reading raw rows.
-   */
-  insertRequests(rows: readonly RequestRecord[]): void {
-    this.db.transaction(() => {
-      const groups = new Map<string, HourGroup>();
-      for (const r of rows) {
-        // Positional parameters: binding 17 named ones from an object costs twice as much per row.
-        this.s.insertRequest.run(
-          r.at, r.tokenId, r.tokenName, r.model, r.route, r.status, r.durationMs, r.ttfbMs, r.promptTokens,
-          r.completionTokens, r.streamed ? 1 : 0, r.aborted ? 1 : 0, r.error, r.ip, r.bytesIn, r.bytesOut, r.overheadMs,
-        );
-        const hour = hourOf(r.at);
-        const model = r.modelLabel ?? r.model ?? '';
-        const key = `${hour}|${r.tokenId ?? ''}|${model}`;
-        let g = groups.get(key);
-        if (!g) {
-          g = { hour, tokenId: r.tokenId ?? '', tokenName: r.tokenName ?? '', model, requests: 0, errors: 0, promptTokens: 0, completionTokens: 0, duration: {}, ttfb: {} };
-          groups.set(key, g);
-        }
-        g.requests++;
-        if (r.status >= 400 || r.error !== null) g.errors++;
-        g.promptTokens += r.promptTokens ?? 0;
-        g.completionTokens += r.completionTokens ?? 0;
-        addTo(g.duration, r.durationMs);
-        if (r.ttfbMs !== null) addTo(g.ttfb, r.ttfbMs);
-      }
-      for (const g of groups.values()) this.addToHour(g);
-    })();
+  /** Runs `work` in one transaction (a batch of rows and the aggregates they change). */
+  transaction(work: () => void): void {
+    this.db.transaction(work)();
   }
 
-  private addToHour(g: HourGroup): void {
-    const old = this.s.hourRow.get(g.hour, g.tokenId, g.model);
-    const duration = old ? merge(JSON.parse(old.duration_hist) as Histogram, g.duration) : g.duration;
-    const ttfb = old ? merge(JSON.parse(old.ttfb_hist) as Histogram, g.ttfb) : g.ttfb;
-    this.s.upsertHour.run({
-      hour: g.hour,
-      tokenId: g.tokenId,
-      tokenName: g.tokenName,
-      model: g.model,
-      requests: g.requests + (old?.requests ?? 0),
-      errors: g.errors + (old?.errors ?? 0),
-      promptTokens: g.promptTokens + (old?.prompt_tokens ?? 0),
-      completionTokens: g.completionTokens + (old?.completion_tokens ?? 0),
-      durationP50: quantile(duration, 0.5),
-      durationP95: quantile(duration, 0.95),
-      ttfbP50: quantile(ttfb, 0.5),
-      ttfbP95: quantile(ttfb, 0.95),
-      durationHist: JSON.stringify(duration),
-      ttfbHist: JSON.stringify(ttfb),
-    });
+  insertRequest(r: RequestRecord): void {
+    // Positional parameters: binding 17 named ones from an object costs twice as much per row.
+    this.s.insertRequest.run(
+      r.at, r.tokenId, r.tokenName, r.model, r.route, r.status, r.durationMs, r.ttfbMs, r.promptTokens,
+      r.completionTokens, r.streamed ? 1 : 0, r.aborted ? 1 : 0, r.error, r.ip, r.bytesIn, r.bytesOut, r.overheadMs,
+    );
+  }
+
+  /** One hour's aggregate of a token and model, when there is one. */
+  hour(hour: number, tokenId: string, model: string): StoredHour | undefined {
+    const row = this.s.hourRow.get(hour, tokenId, model);
+    return row && { requests: row.requests, errors: row.errors, promptTokens: row.prompt_tokens, completionTokens: row.completion_tokens, duration: JSON.parse(row.duration_hist) as Histogram, ttfb: JSON.parse(row.ttfb_hist) as Histogram };
+  }
+
+  /** Stores an hour's aggregate, replacing what was there. */
+  putHour(key: { hour: number; tokenId: string; tokenName: string; model: string }, totals: StoredHour): void {
+    this.s.upsertHour.run({ ...key, requests: totals.requests, errors: totals.errors, promptTokens: totals.promptTokens, completionTokens: totals.completionTokens, durationHist: JSON.stringify(totals.duration), ttfbHist: JSON.stringify(totals.ttfb) });
   }
 
   /**

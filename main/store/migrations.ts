@@ -203,6 +203,18 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE security_events ADD COLUMN count INTEGER NOT NULL DEFAULT 1 CHECK (count >= 1);
     `,
   },
+  {
+    version: 7,
+    name: 'hourly latency percentiles only in the histograms',
+    sql: `
+      -- The percentiles are read from the merged histograms (a day's p95 is not an average of
+      -- hourly ones); these per-hour copies were written on every batch and never read.
+      ALTER TABLE usage_hourly DROP COLUMN duration_p50;
+      ALTER TABLE usage_hourly DROP COLUMN duration_p95;
+      ALTER TABLE usage_hourly DROP COLUMN ttfb_p50;
+      ALTER TABLE usage_hourly DROP COLUMN ttfb_p95;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -1,31 +1,8 @@
 import type { Db } from './database';
+import type { Scope, TokenPolicy, TokenRecord } from '../../preload/types';
+export type { Scope, TokenPolicy, TokenRecord } from '../../preload/types';
 
-export type Scope = 'inference' | 'admin';
-export const SCOPES: readonly Scope[] = ['inference', 'admin'];
-
-/** The policy fields a token can be created with or changed to. All times are epoch milliseconds. */
-export interface TokenPolicy {
-  scope: Scope;
-  allowModels: string[];
-  denyModels: string[];
-  rpm: number | null;
-  concurrency: number | null;
-  /** May read /metrics (admin tokens may anyway). */
-  metrics: boolean;
-  /** May use cloud models and web search/fetch, which run on the owner's ollama.com account. */
-  cloud: boolean;
-  expiresAt: number | null;
-}
-
-/** A token as stored, minus its hash. */
-export interface TokenRecord extends TokenPolicy {
-  id: string;
-  name: string;
-  hint: string;
-  createdAt: number;
-  lastUsedAt: number | null;
-  revokedAt: number | null;
-}
+export { SCOPES } from '../../preload/rules';
 
 export interface StoredToken extends TokenRecord {
   hash: string;

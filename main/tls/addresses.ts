@@ -49,7 +49,3 @@ export function cachedHostNames(ttlMs: number): () => HostNames {
 export function lanAddresses(names: HostNames = currentHostNames()): string[] {
   return names.ips.filter((ip) => ip !== '127.0.0.1' && ip !== '::1');
 }
-
-export function sameNames(a: HostNames, b: HostNames): boolean {
-  return a.dns.join() === b.dns.join() && a.ips.join() === b.ips.join();
-}

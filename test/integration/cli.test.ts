@@ -8,6 +8,7 @@ import { Store } from '../../main/store/store';
 import { startFakeOllama } from '../fixtures/fake-ollama';
 import { bearer, call, open, tempDir } from '../helpers';
 import { after } from 'node:test';
+import { storeRequests } from '../../main/metering/hourly';
 
 const CLI = 'out/cli/gatehouse.js';
 const exec = promisify(execFile);
@@ -110,8 +111,8 @@ describe('the CLI contract', () => {
       at: now - 60_000, tokenId: tokenName, tokenName, model, route: 'POST /api/chat', status, durationMs, ttfbMs: 5, promptTokens, completionTokens,
       streamed: true, aborted: false, error: status >= 400 ? 'HTTP 500' : null, ip: '127.0.0.1', bytesIn: 10, bytesOut: 100, overheadMs: 0.2,
     });
-    store.metering.insertRequests([row('ann', 'llama3.2:latest', 100, 10, 20), row('ann', 'qwen2.5:7b', 300, 1, 2), row('bob', 'llama3.2:latest', 200, 5, 5, 500)]);
-    store.metering.insertRequests([{ ...row('old', 'x:latest', 1, 1, 1), at: now - 30 * 86_400_000 }]);
+    storeRequests(store.metering, [row('ann', 'llama3.2:latest', 100, 10, 20), row('ann', 'qwen2.5:7b', 300, 1, 2), row('bob', 'llama3.2:latest', 200, 5, 5, 500)]);
+    storeRequests(store.metering, [{ ...row('old', 'x:latest', 1, 1, 1), at: now - 30 * 86_400_000 }]);
     store.close();
     const byModel = JSON.parse((await gatehouse(['usage', '--by', 'model', '--json', '--data-dir', dataDir])).stdout) as Array<Record<string, unknown>>;
     assert.deepEqual(byModel.map((r) => [r.model, r.requests, r.errors, r.tokensIn, r.tokensOut, r.p50ms]), [
@@ -130,7 +131,7 @@ describe('the CLI contract', () => {
     const dir = tempDir();
     const store = Store.open(dir);
     const hostile = '=HYPERLINK("http://evil.example","click")';
-    store.metering.insertRequests([{ at: Date.now() - 1000, tokenId: 't', tokenName: hostile, model: '@SUM(A1)', route: 'POST /api/chat', status: 200, durationMs: 1, ttfbMs: 1, promptTokens: 1, completionTokens: 1, streamed: false, aborted: false, error: null, ip: '127.0.0.1', bytesIn: 1, bytesOut: 1, overheadMs: 0 }]);
+    storeRequests(store.metering, [{ at: Date.now() - 1000, tokenId: 't', tokenName: hostile, model: '@SUM(A1)', route: 'POST /api/chat', status: 200, durationMs: 1, ttfbMs: 1, promptTokens: 1, completionTokens: 1, streamed: false, aborted: false, error: null, ip: '127.0.0.1', bytesIn: 1, bytesOut: 1, overheadMs: 0 }]);
     store.close();
     const csv = (await gatehouse(['usage', '--by', 'token', '--csv', '--data-dir', dir])).stdout.trim().split('\n');
     assert.equal(csv[1]!.split(',')[0], '"\'=HYPERLINK(""http://evil.example""');

@@ -8,6 +8,7 @@ import { openDatabase } from '../../main/store/database';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../main/store/migrations';
 import { Store } from '../../main/store/store';
 import { tempDir } from '../helpers';
+import { storeRequests } from '../../main/metering/hourly';
 
 describe('the store', () => {
   it('creates a WAL database with foreign keys at the latest schema', () => {
@@ -99,7 +100,7 @@ describe('metering retention', () => {
       at, tokenId: 't', tokenName: 't', model: 'm:latest', route: 'POST /api/chat', status: 200, durationMs: 1, ttfbMs: 1,
       promptTokens: 1, completionTokens: 1, streamed: false, aborted: false, error: null, ip: '127.0.0.1', bytesIn: 1, bytesOut: 1, overheadMs: 0,
     });
-    store.metering.insertRequests([row(now - 31 * day), row(now - 29 * day), row(now - 401 * day)]);
+    storeRequests(store.metering, [row(now - 31 * day), row(now - 29 * day), row(now - 401 * day)]);
     store.metering.insertSecurityEvents([
       { at: now - 91 * day, kind: 'auth_failed', ip: '1.2.3.4', detail: 'old' },
       { at: now - day, kind: 'auth_failed', ip: '1.2.3.4', detail: 'new' },
