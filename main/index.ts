@@ -33,95 +33,115 @@ if (!app.requestSingleInstanceLock()) {
   run();
 }
 
-function run(): void {
-  let quitting = false;
-  let closed = false;
-  let core: Core | undefined;
-  let win: BrowserWindow | undefined;
+/** What the app's parts share: the core once it runs, the window once it exists, and how it quits. */
+interface Shell {
+  core?: Core;
+  window?: BrowserWindow;
+  quitting: boolean;
+  closed: boolean;
+}
 
-  app.on('second-instance', () => win && showWindow(win));
+function run(): void {
+  const shell: Shell = { quitting: false, closed: false };
+  app.on('second-instance', () => shell.window && showWindow(shell.window));
   app.on('window-all-closed', () => {
     /* stay in the tray */
   });
   app.on('before-quit', (event) => {
-    quitting = true;
-    if (closed || !core) return;
+    shell.quitting = true;
+    if (shell.closed || !shell.core) return;
     // Let running streams finish and stop our Ollama before the process goes.
     event.preventDefault();
-    void core.close().finally(() => {
-      closed = true;
+    void shell.core.close().finally(() => {
+      shell.closed = true;
       app.quit();
     });
   });
+  void app.whenReady().then(() => onReady(shell));
+}
 
-  void app.whenReady().then(async () => {
-    if (process.platform === 'darwin') app.dock?.hide();
-    // No visible menu bar, but the Edit roles make copy and paste work in the window's inputs.
-    Menu.setApplicationMenu(Menu.buildFromTemplate([{ role: 'appMenu' }, { role: 'editMenu' }, { role: 'windowMenu' }]));
-    hardenSession();
+/** The app's start, as a list of steps: menu and session, the core, the gateway, the window, the tray. */
+async function onReady(shell: Shell): Promise<void> {
+  if (process.platform === 'darwin') app.dock?.hide();
+  // No visible menu bar, but the Edit roles make copy and paste work in the window's inputs.
+  Menu.setApplicationMenu(Menu.buildFromTemplate([{ role: 'appMenu' }, { role: 'editMenu' }, { role: 'windowMenu' }]));
+  hardenSession();
+  const core = await startCore(shell);
+  if (!core) return;
+  const gateway = await openGateway(core);
+  const window = setupWindow(shell, core);
+  setupTray(shell, core, window, gateway);
+}
 
-    try {
-      core = await createCore({
-        dataDir: app.getPath('userData'),
-        ollama: { manage: true },
-        log: consoleLogger,
-        actor: 'tray',
-        ...(existsSync(paths.devNativeBinding) && !app.isPackaged ? { nativeBinding: paths.devNativeBinding } : {}),
-        ...withVault(),
-      });
-    } catch (err) {
-      dialog.showErrorBox('Gatehouse cannot start', describeError(err));
-      closed = true;
-      app.quit();
-      return;
-    }
-    const live = core;
-    let gatewayError: string | null = null;
-    let endpoint: string | null = null;
-    try {
-      const info = await live.listen();
-      endpoint = info.urls.find((u) => !/\/\/(localhost|127\.|\[::1\])/.test(u)) ?? info.urls[0] ?? null;
-    } catch (err) {
-      gatewayError = describeError(err);
-    }
-
-    win = createMainWindow(paths, () => quitting);
-    const window = win;
-    if (!process.argv.includes('--hidden')) window.once('ready-to-show', () => window.show());
-    registerControlIpc(ipcMain, live.control, (url) => isAppUrl(url, paths.rendererIndex), (channel, payload) => {
-      if (!window.isDestroyed()) window.webContents.send(channel, payload);
+async function startCore(shell: Shell): Promise<Core | null> {
+  try {
+    shell.core = await createCore({
+      dataDir: app.getPath('userData'),
+      ollama: { manage: true },
+      log: consoleLogger,
+      actor: 'tray',
+      ...(existsSync(paths.devNativeBinding) && !app.isPackaged ? { nativeBinding: paths.devNativeBinding } : {}),
+      ...withVault(),
     });
+    return shell.core;
+  } catch (err) {
+    dialog.showErrorBox('Gatehouse cannot start', describeError(err));
+    shell.closed = true;
+    app.quit();
+    return null;
+  }
+}
 
-    const login = loginItem(app);
-    const call = (operation: 'setPaused' | 'ollamaAction', args: unknown) =>
-      live.control.call(operation, args, 'tray').catch((err: unknown) => dialog.showErrorBox('Gatehouse', describeError(err)));
-    const tray = createTray(
-      paths.trayIcons,
-      {
-        setPaused: (paused) => void call('setPaused', { paused }),
-        copyEndpoint: () => endpoint && clipboard.writeText(endpoint),
-        openShare: () => showWindow(window, 'share'),
-        openWindow: () => showWindow(window),
-        ollama: (action) => void call('ollamaAction', { action }),
-        setStartAtLogin: (enabled) => {
-          login.set(enabled);
-          tray.update({ startAtLogin: login.get() });
-        },
-        checkForUpdates: () => updater.check(),
-        installUpdate: () => {
-          quitting = true;
-          updater.install();
-        },
-        quit: () => app.quit(),
+/** Opens the port; a failure (port taken) is shown in the tray rather than ending the app. */
+async function openGateway(core: Core): Promise<{ endpoint: string | null; gatewayError: string | null }> {
+  try {
+    const info = await core.listen();
+    return { endpoint: info.urls.find((u) => !/\/\/(localhost|127\.|\[::1\])/.test(u)) ?? info.urls[0] ?? null, gatewayError: null };
+  } catch (err) {
+    return { endpoint: null, gatewayError: describeError(err) };
+  }
+}
+
+function setupWindow(shell: Shell, core: Core): BrowserWindow {
+  const window = (shell.window = createMainWindow(paths, () => shell.quitting));
+  if (!process.argv.includes('--hidden')) window.once('ready-to-show', () => window.show());
+  registerControlIpc(ipcMain, core.control, (url) => isAppUrl(url, paths.rendererIndex), (channel, payload) => {
+    if (!window.isDestroyed()) window.webContents.send(channel, payload);
+  });
+  return window;
+}
+
+function setupTray(shell: Shell, core: Core, window: BrowserWindow, gateway: { endpoint: string | null; gatewayError: string | null }): void {
+  const { endpoint, gatewayError } = gateway;
+  const login = loginItem(app);
+  const call = (operation: 'setPaused' | 'ollamaAction', args: unknown) =>
+    core.control.call(operation, args, 'tray').catch((err: unknown) => dialog.showErrorBox('Gatehouse', describeError(err)));
+  const tray = createTray(
+    paths.trayIcons,
+    {
+      setPaused: (paused) => void call('setPaused', { paused }),
+      copyEndpoint: () => endpoint && clipboard.writeText(endpoint),
+      openShare: () => showWindow(window, 'share'),
+      openWindow: () => showWindow(window),
+      ollama: (action) => void call('ollamaAction', { action }),
+      setStartAtLogin: (enabled) => {
+        login.set(enabled);
+        tray.update({ startAtLogin: login.get() });
       },
-      { paused: live.settings().paused, gatewayError, endpoint, ollama: live.ollama?.status() ?? null, startAtLogin: login.get(), update: { state: 'idle' } },
-    );
-    // Made after the tray (its menu's update item runs only on a click, by then this exists).
-    const updater = createUpdater(app, consoleLogger, (update) => tray.update({ update }));
-    tray.update({ update: updater.state() });
-    live.control.on('ollama', (ollama) => tray.update({ ollama }));
-    live.control.on('changed', () => tray.update({ paused: live.settings().paused }));
-  });
+      checkForUpdates: () => updater.check(),
+      installUpdate: () => {
+        shell.quitting = true;
+        updater.install();
+      },
+      quit: () => app.quit(),
+    },
+    { paused: core.settings().paused, gatewayError, endpoint, ollama: core.ollama?.status() ?? null, startAtLogin: login.get(), update: { state: 'idle' } },
+  );
+  // Made after the tray (its menu's update item runs only on a click, by then this exists).
+  const updater = createUpdater(app, consoleLogger, (update) => tray.update({ update }));
+  tray.update({ update: updater.state() });
+  core.control.on('ollama', (ollama) => tray.update({ ollama }));
+  core.control.on('changed', () => tray.update({ paused: core.settings().paused }));
 }
 
 /** The OS keystore for private keys, when it really encrypts (see shell/vault.ts). */

@@ -259,3 +259,4 @@ export type Outcome<T> = { ok: true; result: T } | ({ ok: false } & ApiErrorBody
 export type GatehouseBridge = { [O in Operation]: (args?: Args<O>) => Promise<Outcome<Results[O]>> } & {
   on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
 };
+export { toCsv } from './csv';

@@ -1,4 +1,4 @@
-import { createCore } from '../core';
+import { createCore, type Core, type ServingInfo } from '../core';
 import { resolveDataDir } from '../config/paths';
 import { envOverrides, parseHost, parseSetting, parseUpstream, type Settings } from '../config/settings';
 import { probeUpstream } from '../ollama/upstream-probe';
@@ -42,25 +42,12 @@ export async function serveCommand(argv: string[], io: Output): Promise<number> 
     await core.close();
     throw err;
   }
-  const settings = core.settings();
-  io.out(`Gatehouse is guarding Ollama at ${settings.upstream}. Reach it at:`);
-  for (const url of info.urls) io.out(`  ${url}`);
-  if (info.tls?.caFingerprint) {
-    io.out(`CA certificate SHA-256: ${info.tls.caFingerprint}`);
-    io.out('  Clients trust it with: gatehouse tls ca > gatehouse-ca.crt (compare the fingerprint first).');
-  } else if (info.tls) {
-    io.out(`Certificate SHA-256: ${info.tls.leafFingerprint}`);
-  }
-  io.out(`Data folder: ${dataDir}`);
-  io.out(settings.paused ? 'Remote access is PAUSED: only this computer may use the gateway (gatehouse resume).' : 'Remote access is on.');
-  if (core.ollama) reportOllama(core.ollama, io);
-  else if ((await probeUpstream(settings.upstream)).kind !== 'ollama') {
-    io.out(`Ollama does not answer at ${settings.upstream}: requests will get 502 until it does. Start it (ollama serve), or leave out --no-supervise so Gatehouse starts it.`);
-  }
-  const link = core.adminLink();
-  if (link) io.out(`Dashboard on this computer (one-time sign-in link, valid 15 minutes; gatehouse admin link makes another):\n  ${link.url}`);
-  if (core.verifier.activeTokens === 0) io.out('No API tokens yet, so nobody can get in. Create one: gatehouse token create --name <name>');
+  await printWelcome(core, info, dataDir, io);
+  return untilStopped(core, io);
+}
 
+/** Runs until SIGINT or SIGTERM, then closes the core; a second signal stops at once. */
+function untilStopped(core: Core, io: Output): Promise<number> {
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
@@ -85,6 +72,28 @@ export async function serveCommand(argv: string[], io: Output): Promise<number> 
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
   });
+}
+
+/** Where the gateway answers, what clients must trust, and what to do next. */
+async function printWelcome(core: Core, info: ServingInfo, dataDir: string, io: Output): Promise<void> {
+  const settings = core.settings();
+  io.out(`Gatehouse is guarding Ollama at ${settings.upstream}. Reach it at:`);
+  for (const url of info.urls) io.out(`  ${url}`);
+  if (info.tls?.caFingerprint) {
+    io.out(`CA certificate SHA-256: ${info.tls.caFingerprint}`);
+    io.out('  Clients trust it with: gatehouse tls ca > gatehouse-ca.crt (compare the fingerprint first).');
+  } else if (info.tls) {
+    io.out(`Certificate SHA-256: ${info.tls.leafFingerprint}`);
+  }
+  io.out(`Data folder: ${dataDir}`);
+  io.out(settings.paused ? 'Remote access is PAUSED: only this computer may use the gateway (gatehouse resume).' : 'Remote access is on.');
+  if (core.ollama) reportOllama(core.ollama, io);
+  else if ((await probeUpstream(settings.upstream)).kind !== 'ollama') {
+    io.out(`Ollama does not answer at ${settings.upstream}: requests will get 502 until it does. Start it (ollama serve), or leave out --no-supervise so Gatehouse starts it.`);
+  }
+  const link = core.adminLink();
+  if (link) io.out(`Dashboard on this computer (one-time sign-in link, valid 15 minutes; gatehouse admin link makes another):\n  ${link.url}`);
+  if (core.verifier.activeTokens === 0) io.out('No API tokens yet, so nobody can get in. Create one: gatehouse token create --name <name>');
 }
 
 /** Prints Ollama's state now and whenever it changes, with the fix when something is wrong. */

@@ -131,32 +131,49 @@ export function forward(request: FastifyRequest, reply: FastifyReply, deps: Forw
   // Only the length is kept for the record: the body itself may be freed once it is sent.
   const bytesIn = original?.length ?? Number(request.headers['content-length'] ?? 0);
   const askedForUsage = injected !== undefined;
-  let tap: UsageSource | undefined;
-  let kind: StreamKind | undefined;
+  const seen: Seen = {};
   const list = request.method === 'GET' ? match.route.list : undefined;
 
   const onAnswer: OnAnswer = (out, answer) => {
     if (list) return sendFilteredList(out, answer.body, list, aclFor(context.token));
-    kind = streamKind(out.getHeader('content-type') as string | undefined);
-    if (askedForUsage && kind === 'sse') {
+    seen.kind = streamKind(out.getHeader('content-type') as string | undefined);
+    if (askedForUsage && seen.kind === 'sse') {
       const stripper = new UsageStripper(TERMINATORS[match.route.pattern]);
-      tap = stripper;
+      seen.tap = stripper;
       // The stripper changes the bytes, so Ollama's length (if any) no longer holds.
       void out.removeHeader('content-length').send(pipeline(answer.body, stripper, () => {}));
       return;
     }
-    const reader = new UsageReader(kind, TERMINATORS[match.route.pattern]);
-    tap = reader;
+    const reader = new UsageReader(seen.kind, TERMINATORS[match.route.pattern]);
+    seen.tap = reader;
     watch(out, answer.body, reader);
     void out.send(answer.body);
   };
 
+  recordWhenClosed(request, reply, deps, seen, { forwardedAt, bytesIn });
+
+  return sendToOllama(request, reply, deps, injected ?? original, onAnswer);
+}
+
+/** What the usage tap saw of the answer, once Ollama began to send it. */
+interface Seen {
+  tap?: UsageSource;
+  kind?: StreamKind;
+}
+
+/**
+ * When the client's connection closes, however the request ended, queues one request record with
+ * what was counted (and an audit row for a completed pull, push, create, copy or delete).
+ */
+function recordWhenClosed(request: FastifyRequest, reply: FastifyReply, deps: ForwardDeps, seen: Seen, meta: { forwardedAt: number; bytesIn: number }): void {
+  const context = request.gatehouse;
+  const match = context.match!;
   const route = `${request.method} ${match.route.pattern}`;
   const liveId = deps.metering.requestStarted({ at: context.at, tokenName: context.token?.name ?? null, model: context.models?.[0] ?? null, route, ip: context.ip });
   reply.raw.once('close', () => {
     const status = reply.statusCode;
     const aborted = !reply.raw.writableFinished;
-    const usage = tap?.usage;
+    const usage = seen.tap?.usage;
     const record: RequestRecord = {
       at: context.at,
       tokenId: context.token?.id ?? null,
@@ -165,17 +182,17 @@ export function forward(request: FastifyRequest, reply: FastifyReply, deps: Forw
       route,
       status,
       durationMs: performance.now() - context.startedAt,
-      ttfbMs: tap?.firstByteAt === undefined ? null : tap.firstByteAt - context.startedAt,
+      ttfbMs: seen.tap?.firstByteAt === undefined ? null : seen.tap.firstByteAt - context.startedAt,
       promptTokens: usage?.promptTokens ?? null,
       // A generation cut short has no final metrics: count what was generated until then.
-      completionTokens: usage?.completionTokens ?? (tap && match.route.generates && streamedKind(kind) && tap.pieces > 0 ? tap.pieces : null),
-      streamed: streamedKind(kind),
+      completionTokens: usage?.completionTokens ?? (seen.tap && match.route.generates && streamedKind(seen.kind) && seen.tap.pieces > 0 ? seen.tap.pieces : null),
+      streamed: streamedKind(seen.kind),
       aborted,
       error: usage?.error ?? (status >= 400 ? `HTTP ${status}` : null),
       ip: context.ip,
-      bytesIn,
-      bytesOut: tap ? tap.bytesOut : Number(reply.getHeader('content-length') ?? 0),
-      overheadMs: forwardedAt - context.startedAt,
+      bytesIn: meta.bytesIn,
+      bytesOut: seen.tap ? seen.tap.bytesOut : Number(reply.getHeader('content-length') ?? 0),
+      overheadMs: meta.forwardedAt - context.startedAt,
     };
     deps.metering.record(record, liveId);
     const action = AUDITED[match.route.pattern];
@@ -183,8 +200,6 @@ export function forward(request: FastifyRequest, reply: FastifyReply, deps: Forw
       deps.metering.audit({ at: Date.now(), actor: 'api', action, target: context.models?.join(' → ') ?? null, detail: `token ${context.token?.name ?? '(this computer)'}` });
     }
   });
-
-  return sendToOllama(request, reply, deps, injected ?? original, onAnswer);
 }
 
 /**

@@ -1,36 +1,16 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { GatehouseError } from '../errors';
 import { silentLogger, type Logger } from '../log';
-import { lanAddresses } from '../tls/addresses';
 import { LogRing, OllamaChild } from './child';
 import { checkExposure } from './exposure';
-import { currentPlatform, detectInstall, type OllamaInstall, type Platform } from './install';
-import { appLaunchCommand, DEFAULT_BACKOFF, isLoopbackUpstream, loopbackBind, restartDelay, serveCommand, type BackoffPolicy } from './launch';
-import { classifyOwner, desktopAppProcess, listProcesses, systemServiceActive, type ProcessInfo } from './processes';
+import { appLaunchCommand, isLoopbackUpstream, loopbackBind, restartDelay, serveCommand } from './launch';
+import { classifyOwner, desktopAppProcess } from './processes';
 import { describe, ownerName, type OllamaStatus, type StatusPatch } from './status';
-import { probeUpstream } from './upstream-probe';
+import { resolveOptions, type ResolvedOptions, type SupervisorOptions } from './supervisor-options';
 
-export interface SupervisorOptions {
-  upstream: () => string;
-  /** false only watches (`--no-supervise`): reports and checks exposure, never starts or stops. */
-  manage?: boolean;
-  platform?: Platform;
-  env?: Record<string, string | undefined>;
-  detect?: () => OllamaInstall;
-  processes?: () => Promise<ProcessInfo[]>;
-  serviceActive?: () => Promise<boolean>;
-  /** The addresses the exposure check probes (tests use loopback stand-ins). */
-  lanAddresses?: () => string[];
-  backoff?: BackoffPolicy;
-  healthIntervalMs?: number;
-  exposureIntervalMs?: number;
-  /** How long a server we started (or the app we opened) may take to answer. */
-  startTimeoutMs?: number;
-  stopGraceMs?: number;
-  log?: Logger;
-  clock?: () => number;
-}
+export type { SupervisorOptions } from './supervisor-options';
+import type { OllamaInstall } from './install';
+import { probeUpstream } from './upstream-probe';
 
 type Listener = (status: OllamaStatus) => void;
 
@@ -40,7 +20,7 @@ type Listener = (status: OllamaStatus) => void;
  * subscribers (tray, window, log).
  */
 export class OllamaSupervisor {
-  private readonly o: Required<Omit<SupervisorOptions, 'log' | 'env'>> & { env: Record<string, string | undefined> };
+  private readonly o: ResolvedOptions;
   private readonly log: Logger;
   private readonly listeners = new Set<Listener>();
   private readonly ring = new LogRing(500);
@@ -56,24 +36,7 @@ export class OllamaSupervisor {
   private closed = false;
 
   constructor(options: SupervisorOptions) {
-    const platform = options.platform ?? currentPlatform();
-    const env = options.env ?? process.env;
-    this.o = {
-      upstream: options.upstream,
-      manage: options.manage ?? true,
-      platform,
-      env,
-      detect: options.detect ?? (() => detectInstall({ platform, env, exists: existsSync })),
-      processes: options.processes ?? (() => listProcesses(platform)),
-      serviceActive: options.serviceActive ?? (() => systemServiceActive(platform)),
-      lanAddresses: options.lanAddresses ?? (() => lanAddresses()),
-      backoff: options.backoff ?? DEFAULT_BACKOFF,
-      healthIntervalMs: options.healthIntervalMs ?? 2000,
-      exposureIntervalMs: options.exposureIntervalMs ?? 60_000,
-      startTimeoutMs: options.startTimeoutMs ?? 30_000,
-      stopGraceMs: options.stopGraceMs ?? 5000,
-      clock: options.clock ?? Date.now,
-    };
+    this.o = resolveOptions(options);
     this.log = options.log ?? silentLogger;
     const install = { binary: null, app: null, systemService: false };
     this.current = { state: 'stopped', owner: null, adopted: false, version: null, upstream: this.o.upstream(), install, pid: null, failures: 0, retryAt: null, exposure: null, message: '', fix: null, since: this.o.clock() };

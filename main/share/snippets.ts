@@ -15,6 +15,7 @@ const CA_FILE = 'gatehouse-ca.crt';
  * Copy-paste snippets that work unchanged for each common client: the endpoint, the token, a model
  * the token may use, and (with the local CA) the one setting that makes the client trust it.
  */
+// eslint-disable-next-line max-lines-per-function -- one template per client, read top to bottom
 export function clientSnippets({ endpoint, token, model, localCa }: SnippetInput): Snippet[] {
   const js = JSON.stringify;
   const nodeCa = localCa ? `NODE_EXTRA_CA_CERTS=${CA_FILE} ` : '';

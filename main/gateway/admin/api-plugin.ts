@@ -82,6 +82,25 @@ export function adminApiPlugin(api: FastifyInstance, deps: AdminApiDeps, done: (
     return { signedIn: false };
   });
 
+  eventStream(api, deps.control);
+
+  api.post<{ Params: { operation: string } }>('/:operation', { bodyLimit: 64 * 1024 }, async (request, reply) => {
+    try {
+      return await deps.control.call(request.params.operation, request.body ?? {}, deps.isLocalClient(request.ip) ? 'window' : 'remote-admin');
+    } catch (err) {
+      if (!(err instanceof GatehouseError)) deps.log.error(`Dashboard operation ${request.params.operation} failed.`, err);
+      const body = errorBody(err);
+      return reply.code(statusOf(body.error.code)).send(body);
+    }
+  });
+  done();
+}
+
+/**
+ * GET /events: the ControlApi's events as server-sent events, for as long as the dashboard is
+ * open, with a heartbeat so proxies and browsers keep the connection.
+ */
+function eventStream(api: FastifyInstance, control: ControlApi): void {
   // One serialisation per event for every open dashboard, not one per dashboard.
   const frames = new WeakMap<object, string>();
   const frame = (event: string, data: unknown) => {
@@ -104,7 +123,7 @@ export function adminApiPlugin(api: FastifyInstance, deps: AdminApiDeps, done: (
       if (res.writableLength > MAX_BEHIND_BYTES) return void res.destroy();
       if (!res.write(frame(event, data))) congested = true;
     };
-    const offs = EVENT_NAMES.map((name) => deps.control.on(name, (payload) => send(name, payload)));
+    const offs = EVENT_NAMES.map((name) => control.on(name, (payload) => send(name, payload)));
     const heartbeat = setInterval(() => res.write(': still here\n\n'), 15_000);
     send('hello', { at: Date.now() });
     res.once('close', () => {
@@ -112,15 +131,4 @@ export function adminApiPlugin(api: FastifyInstance, deps: AdminApiDeps, done: (
       for (const off of offs) off();
     });
   });
-
-  api.post<{ Params: { operation: string } }>('/:operation', { bodyLimit: 64 * 1024 }, async (request, reply) => {
-    try {
-      return await deps.control.call(request.params.operation, request.body ?? {}, deps.isLocalClient(request.ip) ? 'window' : 'remote-admin');
-    } catch (err) {
-      if (!(err instanceof GatehouseError)) deps.log.error(`Dashboard operation ${request.params.operation} failed.`, err);
-      const body = errorBody(err);
-      return reply.code(statusOf(body.error.code)).send(body);
-    }
-  });
-  done();
 }

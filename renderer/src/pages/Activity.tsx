@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { ActivityRow } from '../../../preload/contract';
 import { api } from '../api';
-import { toCsv } from '../../../preload/csv';
+import { toCsv } from '../../../preload/contract';
 import { dateTime, download } from '../format';
 import { useEvent, useLoad } from '../hooks';
 import { Card, Empty, ErrorNote, Loading } from '../ui';

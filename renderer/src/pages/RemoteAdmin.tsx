@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import type { Enrollment } from '../../../preload/contract';
-import { api } from '../api';
+import type { AdminSession, Enrollment } from '../../../preload/contract';
+import { api, type ApiError } from '../api';
 import { ago } from '../format';
 import { useAction, useEvent, useLoad } from '../hooks';
 import { Card, CopyButton, ErrorNote, Loading } from '../ui';
@@ -26,6 +26,52 @@ function RecoveryCodes({ codes, onDone }: { codes: string[]; onDone: () => void 
   );
 }
 
+/** Step two of turning remote sign-in on (or of pairing a new authenticator): scan, then prove it with a code. */
+function PairForm({ enrollment, replacing, error, busy, onCancel, onConfirm }: { enrollment: Enrollment; replacing: boolean; error: ApiError | undefined; busy: boolean; onCancel: () => void; onConfirm: (code: string) => void }) {
+  const [code, setCode] = useState('');
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    onConfirm(code);
+  };
+  return (
+    <form className="form" onSubmit={submit} aria-label="Pair an authenticator">
+      <p>Scan this with an authenticator app (1Password, Google Authenticator, Aegis…), or type the secret.</p>
+      <div className="share">
+        <img src={enrollment.qrDataUrl} width={200} height={200} alt="QR code for the authenticator app" />
+        <p>
+          Secret: <code data-testid="totp-secret">{enrollment.secret}</code> <CopyButton text={enrollment.secret} />
+        </p>
+      </div>
+      <label>
+        The 6-digit code the app shows now
+        <input inputMode="numeric" autoComplete="one-time-code" pattern="\d{6}" value={code} onChange={(e) => setCode(e.target.value)} required />
+      </label>
+      <ErrorNote error={error} />
+      <div className="row end">
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className="primary" disabled={busy}>
+          {replacing ? 'Pair the new authenticator' : 'Turn on remote administration'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function SessionList({ sessions }: { sessions: AdminSession[] | undefined }) {
+  if (!sessions?.length) return <p className="muted">No open sessions.</p>;
+  return (
+    <ul className="plain">
+      {sessions.map((s) => (
+        <li key={s.id}>
+          <code>{s.ip}</code> <span className="muted">signed in {ago(s.createdAt)}, last seen {ago(s.lastSeenAt)}</span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 /** Turning remote sign-in on (password, authenticator, recovery codes), and managing it once on. */
 export function RemoteAdmin() {
   const status = useLoad(() => api.getAdminStatus());
@@ -37,7 +83,6 @@ export function RemoteAdmin() {
   const [password, setPassword] = useState('');
   const [again, setAgain] = useState('');
   const [enrollment, setEnrollment] = useState<Enrollment>();
-  const [code, setCode] = useState('');
   const [codes, setCodes] = useState<string[]>();
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
@@ -62,15 +107,13 @@ export function RemoteAdmin() {
     const result = await begin.run(password);
     if (result) setEnrollment(result);
   };
-  const finish = async (e: FormEvent) => {
-    e.preventDefault();
+  const finish = async (code: string) => {
     const result = await confirm.run(code.trim());
     if (result) {
       setCodes(result.recoveryCodes);
       setEnrollment(undefined);
       setPassword('');
       setAgain('');
-      setCode('');
       status.reload();
     }
   };
@@ -100,30 +143,7 @@ export function RemoteAdmin() {
           </div>
         </form>
       )}
-      {enrollment && (
-        <form className="form" onSubmit={(e) => void finish(e)} aria-label="Pair an authenticator">
-          <p>Scan this with an authenticator app (1Password, Google Authenticator, Aegis…), or type the secret.</p>
-          <div className="share">
-            <img src={enrollment.qrDataUrl} width={200} height={200} alt="QR code for the authenticator app" />
-            <p>
-              Secret: <code data-testid="totp-secret">{enrollment.secret}</code> <CopyButton text={enrollment.secret} />
-            </p>
-          </div>
-          <label>
-            The 6-digit code the app shows now
-            <input inputMode="numeric" autoComplete="one-time-code" pattern="\d{6}" value={code} onChange={(e) => setCode(e.target.value)} required />
-          </label>
-          <ErrorNote error={confirm.error} />
-          <div className="row end">
-            <button type="button" onClick={() => setEnrollment(undefined)}>
-              Cancel
-            </button>
-            <button type="submit" className="primary" disabled={confirm.busy}>
-              {on ? 'Pair the new authenticator' : 'Turn on remote administration'}
-            </button>
-          </div>
-        </form>
-      )}
+      {enrollment && <PairForm enrollment={enrollment} replacing={on} error={confirm.error} busy={confirm.busy} onCancel={() => setEnrollment(undefined)} onConfirm={(c) => void finish(c)} />}
       {on && !enrollment && (
         <>
           <p>
@@ -131,17 +151,7 @@ export function RemoteAdmin() {
             addresses: <code>{status.data.allowList}</code> (change them in Security below). {status.data.recoveryCodesLeft} recovery codes left.
           </p>
           <h3>Sessions</h3>
-          {sessions.data && sessions.data.length > 0 ? (
-            <ul className="plain">
-              {sessions.data.map((s) => (
-                <li key={s.id}>
-                  <code>{s.ip}</code> <span className="muted">signed in {ago(s.createdAt)}, last seen {ago(s.lastSeenAt)}</span>
-                </li>
-              ))}
-            </ul>
-          ) : (
-            <p className="muted">No open sessions.</p>
-          )}
+          <SessionList sessions={sessions.data} />
           <form className="row" onSubmit={(e) => { e.preventDefault(); void other.run('password'); }} aria-label="Change the admin password">
             <label>
               Current password <input type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} required />
