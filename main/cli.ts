@@ -1,92 +1,42 @@
-import { adminCommand, ADMIN_USAGE } from './cli/admin';
-import { configCommand, CONFIG_USAGE } from './cli/config';
-import { inviteCommand, INVITE_USAGE } from './cli/invite';
-import { modelsCommand, MODELS_USAGE } from './cli/models';
-import { ollamaCommand, OLLAMA_USAGE } from './cli/ollama';
-import { auditCommand, usageCommand, USAGE_USAGE } from './cli/usage';
-import { tokenCommand, TOKEN_USAGE } from './cli/token';
-import { serveCommand } from './cli/serve';
-import { pauseCommand, statusCommand } from './cli/state';
-import { tlsCommand, TLS_USAGE } from './cli/tls';
+import type { Command } from 'commander';
+import { adminGroup } from './cli/admin';
+import { configGroup } from './cli/config';
 import type { Output } from './cli/context';
+import { inviteGroup } from './cli/invite';
+import { modelsGroup } from './cli/models';
+import { ollamaGroup } from './cli/ollama';
+import { command, runCommand, type Ran } from './cli/program';
+import { serveGroup } from './cli/serve';
+import { stateCommands } from './cli/state';
+import { tlsGroup } from './cli/tls';
+import { tokenGroup } from './cli/token';
+import { auditGroup, usageGroup } from './cli/usage';
 import { describeError, GatehouseError, UsageError } from './errors';
+// The bundler inlines it, so the installed CLI knows its version without the file beside it.
+import { version } from '../package.json';
 
-const USAGE = `Gatehouse: a safe door to your local Ollama.
 
-Usage: gatehouse <command> [options]   (every command takes --data-dir DIR)
-
-  serve [--host 0.0.0.0] [--port 11443] [--upstream http://127.0.0.1:11434] [--no-tls [--insecure]]
-        [--no-supervise]            (by default serve also starts Ollama and keeps it running;
-                                     with --no-supervise it only forwards to it)
-  admin link|enable-remote|disable-remote|reset-totp|sessions   the dashboard: sign-in links, remote sign-in
-  invite create|list|revoke         one-time links that give a teammate a token
-  token create|list|update|revoke   manage API tokens (gatehouse token for details)
-  pause | resume                    stop or allow use from other computers
-  status [--json]                   what is running, and where
-  tls ca | tls fingerprint          the certificate clients trust
-  config [get KEY | set KEY VALUE]  settings
-  usage | audit                     who used what; what changed; security events
-  models list|pull|rm               the local Ollama's models
-  ollama status [--json]            is Ollama running, who runs it, is it exposed
-
-${TOKEN_USAGE}
-
-${TLS_USAGE}
-
-${CONFIG_USAGE}
-
-${USAGE_USAGE}
-
-${MODELS_USAGE}
-
-${OLLAMA_USAGE}
-
-${ADMIN_USAGE}
-
-${INVITE_USAGE}
-
-Environment: GATEHOUSE_DATA_DIR, GATEHOUSE_HOST, GATEHOUSE_PORT, GATEHOUSE_UPSTREAM.`;
+/** The whole CLI: every command with its options, declared once, each with its own --help. */
+export function program(io: Output, ran: Ran): Command {
+  const root = command('gatehouse', 'Gatehouse: a safe door to your local Ollama.')
+    .version(version, '-v, --version', 'print the version')
+    .addHelpText('after', '\nEvery command takes --data-dir DIR. Environment: GATEHOUSE_DATA_DIR, GATEHOUSE_HOST, GATEHOUSE_PORT, GATEHOUSE_UPSTREAM.\nMore on a command: gatehouse <command> --help');
+  for (const group of [serveGroup(io, ran), adminGroup(io, ran), inviteGroup(io, ran), tokenGroup(io, ran), ...stateCommands(io, ran), tlsGroup(io, ran), configGroup(io, ran), usageGroup(io, ran), auditGroup(io, ran), modelsGroup(io, ran), ollamaGroup(io, ran)]) {
+    root.addCommand(group);
+  }
+  return root;
+}
 
 /** Runs one command; returns the exit code: 0 done, 1 failed, 2 bad usage. Never exits itself. */
 export async function runCli(argv: string[], io: Output): Promise<number> {
-  const [command, ...rest] = argv;
+  const ran = { code: 0 };
+  const cli = program(io, ran);
   try {
-    switch (command) {
-      case 'serve':
-        return await serveCommand(rest, io);
-      case 'token':
-        return await tokenCommand(rest, io);
-      case 'pause':
-        return await pauseCommand(rest, io, true);
-      case 'resume':
-        return await pauseCommand(rest, io, false);
-      case 'status':
-        return await statusCommand(rest, io);
-      case 'tls':
-        return await tlsCommand(rest, io);
-      case 'config':
-        return await configCommand(rest, io);
-      case 'usage':
-        return usageCommand(rest, io);
-      case 'audit':
-        return auditCommand(rest, io);
-      case 'models':
-        return await modelsCommand(rest, io);
-      case 'invite':
-        return await inviteCommand(rest, io);
-      case 'admin':
-        return await adminCommand(rest, io);
-      case 'ollama':
-        return await ollamaCommand(rest, io);
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        io.out(USAGE);
-        return command === undefined ? 2 : 0;
-      default:
-        throw new UsageError(`Unknown command "${command}". Run gatehouse help for the list.`);
+    if (argv.length === 0) {
+      io.out(cli.helpInformation().trimEnd());
+      return 2;
     }
+    return await runCommand(cli, argv, io, ran);
   } catch (err) {
     io.err(`gatehouse: ${describeError(err)}`);
     if (err instanceof UsageError) return 2;

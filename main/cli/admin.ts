@@ -1,33 +1,62 @@
 import { AdminSessions } from '../auth/admin-sessions';
 import { envOverrides } from '../config/settings';
 import { UsageError } from '../errors';
-import { DATA_DIR_OPTION, intFlag, parse } from './args';
+import type { Command } from 'commander';
+import { intFlag } from './args';
 import QRCode from 'qrcode';
 import { withControl, withStore, type Output } from './context';
 import { table, when } from './format';
+import { action, command, dataDirOption, runCommand, type Ran } from './program';
 import { terminalPrompt, type Prompt } from './prompt';
 
-export const ADMIN_USAGE = `Usage:
-  gatehouse admin link [--port N] [--json]    a one-time link that signs this computer's browser into the dashboard
-  gatehouse admin enable-remote               allow dashboard sign-in from other computers (password + authenticator app)
-  gatehouse admin disable-remote              turn it off again (ends every session)
-  gatehouse admin reset-totp                  pair a new authenticator app (this computer only)
-  gatehouse admin sessions [--revoke-all]     the dashboard sessions, and ending them`;
-
 /** `gatehouse admin …`: sign-in links and remote administration, beside a running gateway (they share the store). */
-export async function adminCommand(argv: string[], io: Output, prompt: Prompt = terminalPrompt): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === 'enable-remote' || sub === 'reset-totp') return enrol(rest, io, prompt, sub === 'reset-totp');
-  if (sub === 'disable-remote') {
-    const { values } = parse(rest, DATA_DIR_OPTION);
-    await withControl(values['data-dir'], (control) => control.call('disableRemoteAdmin', {}));
-    io.out('Remote administration is off. Every dashboard session has ended; the password and authenticator are forgotten.');
-    return 0;
-  }
-  if (sub === 'sessions') return sessions(rest, io);
-  if (sub !== 'link') throw new UsageError(sub ? `Unknown admin command "${sub}".\n${ADMIN_USAGE}` : ADMIN_USAGE);
-  const { values } = parse(rest, { ...DATA_DIR_OPTION, port: { type: 'string' }, json: { type: 'boolean' } });
-  return withStore(values['data-dir'], (store) => {
+export function adminGroup(io: Output, ran: Ran, prompt: Prompt = terminalPrompt): Command {
+  const group = command('admin', 'the dashboard: sign-in links, remote sign-in');
+  group
+    .command('link')
+    .description("a one-time link that signs this computer's browser into the dashboard")
+    .addOption(dataDirOption())
+    .option('--port <n>', 'the port gatehouse serve listens on, when not the configured one')
+    .option('--json', 'as JSON')
+    .action(action(ran, (values: { dataDir?: string; port?: string; json?: boolean }) => link(values, io)));
+  group
+    .command('enable-remote')
+    .description('allow dashboard sign-in from other computers (password + authenticator app)')
+    .addOption(dataDirOption())
+    .action(action(ran, (values: { dataDir?: string }) => enrol(values.dataDir, io, prompt, false)));
+  group
+    .command('disable-remote')
+    .description('turn it off again (ends every session)')
+    .addOption(dataDirOption())
+    .action(
+      action(ran, async (values: { dataDir?: string }) => {
+        await withControl(values.dataDir, (control) => control.call('disableRemoteAdmin', {}));
+        io.out('Remote administration is off. Every dashboard session has ended; the password and authenticator are forgotten.');
+        return 0;
+      }),
+    );
+  group
+    .command('reset-totp')
+    .description('pair a new authenticator app (this computer only)')
+    .addOption(dataDirOption())
+    .action(action(ran, (values: { dataDir?: string }) => enrol(values.dataDir, io, prompt, true)));
+  group
+    .command('sessions')
+    .description('the dashboard sessions, and ending them')
+    .addOption(dataDirOption())
+    .option('--revoke-all', 'end every session')
+    .option('--json', 'as JSON')
+    .action(action(ran, (values: { dataDir?: string; revokeAll?: boolean; json?: boolean }) => sessions(values, io)));
+  return group;
+}
+
+export function adminCommand(argv: string[], io: Output, prompt: Prompt = terminalPrompt): Promise<number> {
+  const ran = { code: 0 };
+  return runCommand(adminGroup(io, ran, prompt), argv, io, ran);
+}
+
+function link(values: { dataDir?: string; port?: string; json?: boolean }, io: Output): number {
+  return withStore(values.dataDir, (store) => {
     const settings = { ...store.settings.load().settings, ...envOverrides() };
     const port = intFlag(values.port, 'port') ?? settings.port;
     const { code, expiresAt } = AdminSessions.createLink(store);
@@ -43,9 +72,8 @@ export async function adminCommand(argv: string[], io: Output, prompt: Prompt = 
 }
 
 /** Password (new) or none (reset), then the authenticator's QR code, then a code from it, then recovery codes. */
-async function enrol(argv: string[], io: Output, prompt: Prompt, reset: boolean): Promise<number> {
-  const { values } = parse(argv, DATA_DIR_OPTION);
-  return withControl(values['data-dir'], async (control) => {
+async function enrol(dataDir: string | undefined, io: Output, prompt: Prompt, reset: boolean): Promise<number> {
+  return withControl(dataDir, async (control) => {
     let password: string | null = null;
     if (!reset) {
       password = await prompt('Admin password (at least 12 characters): ', { hidden: true });
@@ -63,10 +91,9 @@ async function enrol(argv: string[], io: Output, prompt: Prompt, reset: boolean)
   });
 }
 
-async function sessions(argv: string[], io: Output): Promise<number> {
-  const { values } = parse(argv, { ...DATA_DIR_OPTION, 'revoke-all': { type: 'boolean' }, json: { type: 'boolean' } });
-  return withControl(values['data-dir'], async (control) => {
-    if (values['revoke-all']) {
+async function sessions(values: { dataDir?: string; revokeAll?: boolean; json?: boolean }, io: Output): Promise<number> {
+  return withControl(values.dataDir, async (control) => {
+    if (values.revokeAll) {
       const { revoked } = await control.call('revokeAdminSessions', {});
       io.out(`Ended ${revoked} session${revoked === 1 ? '' : 's'}.`);
       return 0;

@@ -1,17 +1,13 @@
+import type { Command } from 'commander';
 import type { Settings } from '../config/settings';
 import { GatehouseError, UsageError } from '../errors';
 import { OllamaClient } from '../ollama/client';
 import type { PullJob } from '../ollama/pull-jobs';
 import type { PullProgress } from '../ollama/pull-progress';
-import { DATA_DIR_OPTION, parse } from './args';
 import { withControl, withStoreAsync, type Output } from './context';
 import { table, when } from './format';
 import { cliUpstream } from './ollama';
-
-export const MODELS_USAGE = `Usage:
-  gatehouse models list [--json]      installed models, and which are loaded
-  gatehouse models pull NAME          download a model (Ctrl-C cancels)
-  gatehouse models rm NAME            delete a model`;
+import { action, command, dataDirOption, runCommand, type Ran } from './program';
 
 const gb = (bytes: number) => `${(bytes / 1e9).toFixed(1)} GB`;
 
@@ -23,43 +19,60 @@ function bar(p: PullProgress): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.percent.toFixed(1).padStart(5)}%${speed}${eta}  ${p.status}`;
 }
 
-/** `gatehouse models …`: talks to the local Ollama directly (the upstream), never through the gateway. */
-export async function modelsCommand(argv: string[], io: Output, stdoutIsTty = process.stdout.isTTY === true): Promise<number> {
-  const [sub, ...rest] = argv;
-  const { values, positionals } = parse(rest, { ...DATA_DIR_OPTION, json: { type: 'boolean' }, upstream: { type: 'string' } }, 1);
-  return withStoreAsync(values['data-dir'], async (store) => {
+type ModelFlags = { dataDir?: string; json?: boolean; upstream?: string };
+
+/** Opens the store for the upstream setting and hands the command the Ollama it names. */
+const withOllama = (values: ModelFlags, run: (ollama: OllamaClient, upstream: string) => Promise<number>) =>
+  withStoreAsync(values.dataDir, (store) => {
     const upstream = cliUpstream(store, values.upstream);
-    const ollama = new OllamaClient(() => upstream);
-    const name = positionals[0];
-    switch (sub) {
-      case 'list': {
-        const [installed, running] = await Promise.all([ollama.tags(), ollama.ps()]);
-        const loaded = new Set(running.map((r) => r.name));
-        if (values.json) {
-          io.out(JSON.stringify(installed.map((m) => ({ ...m, loaded: loaded.has(m.name) }))));
-        } else if (installed.length === 0) {
-          io.out('No models installed. Pull one with: gatehouse models pull llama3.2');
-        } else {
-          io.out(table(['NAME', 'SIZE', 'FAMILY', 'PARAMS', 'QUANT', 'MODIFIED', 'LOADED'], installed.map((m) => [
-            m.name, gb(m.size), m.family ?? '-', m.parameterSize ?? '-', m.quantization ?? '-', m.modifiedAt ? when(Date.parse(m.modifiedAt)) : '-', loaded.has(m.name) ? 'yes' : '',
-          ])));
-        }
-        return 0;
-      }
-      case 'pull': {
-        if (!name) throw new UsageError('Say which model: gatehouse models pull llama3.2');
-        return pullWithProgress(values['data-dir'], name, io, stdoutIsTty, { upstream });
-      }
-      case 'rm': {
-        if (!name) throw new UsageError('Say which model: gatehouse models rm llama3.2');
-        await withControl(values['data-dir'], (control) => control.call('deleteModel', { model: name }), { upstream });
+    return run(new OllamaClient(() => upstream), upstream);
+  });
+
+async function list(ollama: OllamaClient, json: boolean | undefined, io: Output): Promise<number> {
+  const [installed, running] = await Promise.all([ollama.tags(), ollama.ps()]);
+  const loaded = new Set(running.map((r) => r.name));
+  if (json) {
+    io.out(JSON.stringify(installed.map((m) => ({ ...m, loaded: loaded.has(m.name) }))));
+  } else if (installed.length === 0) {
+    io.out('No models installed. Pull one with: gatehouse models pull llama3.2');
+  } else {
+    io.out(table(['NAME', 'SIZE', 'FAMILY', 'PARAMS', 'QUANT', 'MODIFIED', 'LOADED'], installed.map((m) => [
+      m.name, gb(m.size), m.family ?? '-', m.parameterSize ?? '-', m.quantization ?? '-', m.modifiedAt ? when(Date.parse(m.modifiedAt)) : '-', loaded.has(m.name) ? 'yes' : '',
+    ])));
+  }
+  return 0;
+}
+
+const modelOptions = (cmd: Command) => cmd.addOption(dataDirOption()).option('--upstream <url>', 'the Ollama to talk to (default: the upstream setting)');
+
+/** `gatehouse models …`: talks to the local Ollama directly (the upstream), never through the gateway. */
+export function modelsGroup(io: Output, ran: Ran, stdoutIsTty = process.stdout.isTTY === true): Command {
+  const group = command('models', "the local Ollama's models");
+  modelOptions(group.command('list').description('installed models, and which are loaded'))
+    .option('--json', 'as JSON')
+    .action(action(ran, (values: ModelFlags) => withOllama(values, (ollama) => list(ollama, values.json, io))));
+  modelOptions(group.command('pull').description('download a model (Ctrl-C cancels)').argument('[name]', 'the model, such as llama3.2')).action(
+    action(ran, (name: string | undefined, values: ModelFlags) => {
+      if (!name) throw new UsageError('Say which model: gatehouse models pull llama3.2');
+      return withOllama(values, (_ollama, upstream) => pullWithProgress(values.dataDir, name, io, stdoutIsTty, { upstream }));
+    }),
+  );
+  modelOptions(group.command('rm').description('delete a model').argument('[name]', 'the model')).action(
+    action(ran, (name: string | undefined, values: ModelFlags) => {
+      if (!name) throw new UsageError('Say which model: gatehouse models rm llama3.2');
+      return withOllama(values, async (_ollama, upstream) => {
+        await withControl(values.dataDir, (control) => control.call('deleteModel', { model: name }), { upstream });
         io.out(`Deleted ${name}.`);
         return 0;
-      }
-      default:
-        throw new UsageError(sub ? `Unknown models command "${sub}".\n${MODELS_USAGE}` : MODELS_USAGE);
-    }
-  });
+      });
+    }),
+  );
+  return group;
+}
+
+export function modelsCommand(argv: string[], io: Output, stdoutIsTty = process.stdout.isTTY === true): Promise<number> {
+  const ran = { code: 0 };
+  return runCommand(modelsGroup(io, ran, stdoutIsTty), argv, io, ran);
 }
 
 /** A pull through the ControlApi (audited as the CLI's), drawn as a bar on a terminal, as lines otherwise. */

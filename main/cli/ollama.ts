@@ -1,12 +1,9 @@
 import { envOverrides, parseUpstream } from '../config/settings';
-import { UsageError } from '../errors';
 import { OllamaSupervisor, type SupervisorOptions } from '../ollama/supervisor';
 import type { Store } from '../store/store';
-import { DATA_DIR_OPTION, parse } from './args';
+import type { Command } from 'commander';
 import { withStoreAsync, type Output } from './context';
-
-export const OLLAMA_USAGE = `Usage:
-  gatehouse ollama status [--json]    is Ollama installed, running, who runs it, is it exposed`;
+import { action, command, dataDirOption, runCommand, type Ran } from './program';
 
 /** The Ollama the CLI talks to: --upstream, else GATEHOUSE_UPSTREAM, else the stored setting. */
 export function cliUpstream(store: Store, flag: string | undefined): string {
@@ -17,11 +14,25 @@ export function cliUpstream(store: Store, flag: string | undefined): string {
  * `gatehouse ollama status`: one look, from this process (a running `gatehouse serve` keeps its own
  * watch). `probe` lets tests narrow the exposure check to loopback stand-ins.
  */
-export async function ollamaCommand(argv: string[], io: Output, probe: Partial<SupervisorOptions> = {}): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub !== 'status') throw new UsageError(sub ? `Unknown ollama command "${sub}".\n${OLLAMA_USAGE}` : OLLAMA_USAGE);
-  const { values } = parse(rest, { ...DATA_DIR_OPTION, json: { type: 'boolean' }, upstream: { type: 'string' } });
-  return withStoreAsync(values['data-dir'], async (store) => {
+export function ollamaGroup(io: Output, ran: Ran, probe: Partial<SupervisorOptions> = {}): Command {
+  const group = command('ollama', 'the local Ollama itself');
+  group
+    .command('status')
+    .description('is Ollama installed, running, who runs it, is it exposed (exit 1 when not running or exposed)')
+    .addOption(dataDirOption())
+    .option('--upstream <url>', 'the Ollama to look at (default: the upstream setting)')
+    .option('--json', 'as JSON')
+    .action(action(ran, (values: { dataDir?: string; upstream?: string; json?: boolean }) => status(values, io, probe)));
+  return group;
+}
+
+export function ollamaCommand(argv: string[], io: Output, probe: Partial<SupervisorOptions> = {}): Promise<number> {
+  const ran = { code: 0 };
+  return runCommand(ollamaGroup(io, ran, probe), argv, io, ran);
+}
+
+async function status(values: { dataDir?: string; upstream?: string; json?: boolean }, io: Output, probe: Partial<SupervisorOptions>): Promise<number> {
+  return withStoreAsync(values.dataDir, async (store) => {
     const upstream = cliUpstream(store, values.upstream);
     const watcher = new OllamaSupervisor({ upstream: () => upstream, manage: false, ...probe });
     try {

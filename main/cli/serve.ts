@@ -4,36 +4,50 @@ import { envOverrides, parseHost, parseSetting, parseUpstream, type Settings } f
 import { probeUpstream } from '../ollama/upstream-probe';
 import { describeError } from '../errors';
 import { consoleLogger } from '../log';
-import { DATA_DIR_OPTION, parse } from './args';
+import type { Command } from 'commander';
+import { action, command, dataDirOption, type Ran } from './program';
 import type { OllamaStatus } from '../ollama/status';
 import type { OllamaSupervisor } from '../ollama/supervisor';
 import type { Output } from './context';
 
 /** `gatehouse serve`: runs the gateway until SIGINT/SIGTERM, then lets streams finish (10 s at most). */
-export async function serveCommand(argv: string[], io: Output): Promise<number> {
-  const { values } = parse(argv, {
-    ...DATA_DIR_OPTION,
-    host: { type: 'string' },
-    port: { type: 'string' },
-    upstream: { type: 'string' },
-    'no-tls': { type: 'boolean' },
-    insecure: { type: 'boolean' },
-    'no-supervise': { type: 'boolean' },
-  });
+export function serveGroup(io: Output, ran: Ran): Command {
+  return command('serve', 'run the gateway (and, unless --no-supervise, start Ollama and keep it running)')
+    .addOption(dataDirOption())
+    .option('--host <address>', 'the address to listen on: 0.0.0.0 (every network, the default) or 127.0.0.1 (this computer only)')
+    .option('--port <n>', 'the port (default 11443; 0 picks a free one)')
+    .option('--upstream <url>', 'where Ollama listens (default http://127.0.0.1:11434)')
+    .option('--no-tls', 'plain HTTP, on 127.0.0.1 only unless --insecure')
+    .option('--insecure', 'allow plain HTTP on a network address (tokens cross it unencrypted)')
+    .option('--no-supervise', 'only forward to Ollama: never start, stop or restart it')
+    .action(action(ran, (values: ServeFlags) => serve(values, io)));
+}
+
+interface ServeFlags {
+  dataDir?: string;
+  host?: string;
+  port?: string;
+  upstream?: string;
+  tls: boolean;
+  insecure?: boolean;
+  supervise: boolean;
+}
+
+async function serve(values: ServeFlags, io: Output): Promise<number> {
   const overrides: Partial<Settings> = envOverrides();
   if (values.host !== undefined) overrides.host = parseHost(values.host);
   if (values.port !== undefined) overrides.port = parseSetting('port', values.port);
   if (values.upstream !== undefined) overrides.upstream = parseUpstream(values.upstream);
 
-  const dataDir = resolveDataDir(values['data-dir']);
+  const dataDir = resolveDataDir(values.dataDir);
   const core = await createCore({
     dataDir,
     overrides,
-    tls: !values['no-tls'],
+    tls: values.tls,
     insecure: values.insecure === true,
     log: consoleLogger,
     // --no-supervise only proxies: nothing is started, watched or probed.
-    ...(values['no-supervise'] ? {} : { ollama: { manage: true } }),
+    ...(values.supervise ? { ollama: { manage: true } } : {}),
   });
   let info;
   try {

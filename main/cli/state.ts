@@ -5,13 +5,13 @@ import { envOverrides } from '../config/settings';
 import { dataPaths } from '../config/paths';
 import { fingerprint } from '../tls/certificates';
 import { readIfExists } from '../tls/files';
-import { DATA_DIR_OPTION, parse } from './args';
+import type { Command } from 'commander';
 import { withControl, withStore, type Output } from './context';
 import { tokenStatus } from './format';
+import { action, command, dataDirOption, type Ran } from './program';
 
-export async function pauseCommand(argv: string[], io: Output, paused: boolean): Promise<number> {
-  const { values } = parse(argv, DATA_DIR_OPTION);
-  await withControl(values['data-dir'], (control) => control.call('setPaused', { paused }));
+async function pause(dataDir: string | undefined, io: Output, paused: boolean): Promise<number> {
+  await withControl(dataDir, (control) => control.call('setPaused', { paused }));
   io.out(
     paused
       ? 'Remote access paused: other computers now get "remote access is paused". This computer still works.'
@@ -35,9 +35,8 @@ function probe(url: string, timeoutMs = 1500): Promise<number | undefined> {
   });
 }
 
-export async function statusCommand(argv: string[], io: Output): Promise<number> {
-  const { values } = parse(argv, { ...DATA_DIR_OPTION, json: { type: 'boolean' } });
-  const snapshot = withStore(values['data-dir'], (store, dataDir) => {
+async function status(values: { dataDir?: string; json?: boolean }, io: Output): Promise<number> {
+  const snapshot = withStore(values.dataDir, (store, dataDir) => {
     const settings = { ...store.settings.load().settings, ...envOverrides() };
     const tokens = store.tokens.all();
     const caPem = readIfExists(join(dataPaths(dataDir).tlsDir, 'ca.crt'));
@@ -73,4 +72,20 @@ export async function statusCommand(argv: string[], io: Output): Promise<number>
   io.out(`CA SHA-256:     ${status.caFingerprint ?? 'not created yet (made on first serve)'}`);
   io.out(`Data folder:    ${status.dataDir}`);
   return 0;
+}
+
+/** `gatehouse pause`, `resume` and `status`: the running gateway's state, through the store it shares. */
+export function stateCommands(io: Output, ran: Ran): Command[] {
+  return [
+    command('pause', 'stop use from other computers (this computer keeps working)')
+      .addOption(dataDirOption())
+      .action(action(ran, (values: { dataDir?: string }) => pause(values.dataDir, io, true))),
+    command('resume', 'allow use from other computers again')
+      .addOption(dataDirOption())
+      .action(action(ran, (values: { dataDir?: string }) => pause(values.dataDir, io, false))),
+    command('status', 'what is running, and where')
+      .addOption(dataDirOption())
+      .option('--json', 'as JSON')
+      .action(action(ran, (values: { dataDir?: string; json?: boolean }) => status(values, io))),
+  ];
 }

@@ -1,38 +1,41 @@
+import type { Command } from 'commander';
 import type { Args } from '../../preload/contract';
 import { tokenScope } from '../../preload/rules';
 import { TokenService } from '../auth/tokens';
 import { parseArgument, UsageError } from '../errors';
-import { DATA_DIR_OPTION, intFlag, listFlag, parse } from './args';
+import { intFlag, listFlag } from './args';
 import { withControl, withStore, type Output } from './context';
 import { tokenJson, tokenRows } from './format';
+import { action, command, dataDirOption, runCommand, type Ran } from './program';
 
-export const POLICY_OPTIONS = {
-  ...DATA_DIR_OPTION,
-  scope: { type: 'string' },
-  models: { type: 'string' },
-  deny: { type: 'string' },
-  rpm: { type: 'string' },
-  concurrency: { type: 'string' },
-  expires: { type: 'string' },
-  metrics: { type: 'boolean' },
-  'no-metrics': { type: 'boolean' },
-  cloud: { type: 'boolean' },
-  'no-cloud': { type: 'boolean' },
-} as const;
+/** A token's policy as flags, for `token create`, `token update` and `invite create`. */
+export interface PolicyFlags {
+  dataDir?: string;
+  scope?: string;
+  models?: string;
+  deny?: string;
+  rpm?: string;
+  concurrency?: string;
+  expires?: string;
+  metrics?: boolean;
+  cloud?: boolean;
+}
 
-export const TOKEN_USAGE = `Usage:
-  gatehouse token create --name N [--scope inference|admin] [--models P1,P2] [--deny P3]
-                         [--rpm N] [--concurrency N] [--expires 30d|2027-01-31] [--metrics] [--cloud] [--json]
-  gatehouse token list [--json]
-  gatehouse token update <id|name> [--scope S] [--models P1,P2] [--deny P3] [--rpm N]
-                         [--concurrency N] [--expires 30d|2027-01-31|never] [--metrics|--no-metrics]
-                         [--cloud|--no-cloud]
-
-  --cloud lets the token use cloud models (name:cloud, …-cloud) and web search/fetch, which run
-  on this computer's ollama.com account. Off unless given.
-  gatehouse token revoke <id|name>`;
-
-type PolicyFlags = ReturnType<typeof parse<typeof POLICY_OPTIONS>>['values'];
+/** Declares the policy flags once; `update` also takes their negations and `none`/`never`. */
+export function withPolicyOptions(cmd: Command, update = false): Command {
+  cmd
+    .addOption(dataDirOption())
+    .option('--scope <scope>', 'inference (run models, the default) or admin (also pull, push, create, copy, delete)')
+    .option('--models <patterns>', 'the only models it may use, comma-separated (llama3.2,qwen*)')
+    .option('--deny <patterns>', 'models it may not use, comma-separated')
+    .option('--rpm <n>', `requests per minute${update ? ' (none: no limit)' : ''}`)
+    .option('--concurrency <n>', `requests running at once${update ? ' (none: no limit)' : ''}`)
+    .option('--expires <when>', `30d, 12h or a date such as 2027-01-31${update ? '; never: no expiry' : ''}`)
+    .option('--metrics', 'may read /metrics (for Prometheus)')
+    .option('--cloud', "may use cloud models (name:cloud, …-cloud) and web search/fetch, which run on this computer's ollama.com account");
+  if (update) cmd.option('--no-metrics', 'may no longer read /metrics').option('--no-cloud', 'may no longer use cloud models');
+  return cmd;
+}
 
 type PolicyChanges = Args<'updateToken'>['changes'];
 
@@ -47,58 +50,73 @@ export function policyFromFlags(values: PolicyFlags): PolicyChanges {
     policy.concurrency = values.concurrency === 'none' ? null : (intFlag(values.concurrency, 'concurrency') ?? null);
   }
   if (values.expires !== undefined) policy.expiresIn = values.expires === 'never' ? null : values.expires;
-  if (values.metrics) policy.metrics = true;
-  if (values['no-metrics']) policy.metrics = false;
-  if (values.cloud) policy.cloud = true;
-  if (values['no-cloud']) policy.cloud = false;
+  if (values.metrics !== undefined) policy.metrics = values.metrics;
+  if (values.cloud !== undefined) policy.cloud = values.cloud;
   return policy;
 }
 
-/** `gatehouse token …`: changes go through the ControlApi, as the window's do. */
-export async function tokenCommand(argv: string[], io: Output): Promise<number> {
-  const [sub, ...rest] = argv;
-  switch (sub) {
-    case 'create': {
-      const { values } = parse(rest, { ...POLICY_OPTIONS, name: { type: 'string' }, json: { type: 'boolean' } });
-      if (!values.name) throw new UsageError('A token needs a name: gatehouse token create --name alice-laptop');
-      const name = values.name;
-      const created = await withControl(values['data-dir'], (control) => control.call('createToken', { name, ...policyFromFlags(values) }));
-      const { record, token } = created;
-      if (values.json) {
-        const expiresAt = record.expiresAt === null ? null : new Date(record.expiresAt).toISOString();
-        io.out(JSON.stringify({ id: record.id, name: record.name, token, scope: record.scope, expiresAt }));
-      } else {
-        io.out(`Created token "${record.name}" (${record.id}, scope ${record.scope}). Its secret:\n\n  ${token}\n`);
-        io.out('Copy it now. Gatehouse keeps only a hash of it and cannot show it again.');
-      }
-      return 0;
-    }
-    case 'list': {
-      const { values } = parse(rest, { ...DATA_DIR_OPTION, json: { type: 'boolean' } });
-      const tokens = withStore(values['data-dir'], (store) => new TokenService(store, { actor: 'cli' }).list());
-      if (values.json) io.out(JSON.stringify(tokens.map((t) => tokenJson(t))));
-      else io.out(tokens.length ? tokenRows(tokens) : 'No tokens yet. Create one with: gatehouse token create --name <name>');
-      return 0;
-    }
-    case 'update': {
-      const { values, positionals } = parse(rest, POLICY_OPTIONS, 1);
-      if (!positionals[0]) throw new UsageError('Say which token: gatehouse token update <id|name> --rpm 60');
-      const changes = policyFromFlags(values);
-      if (Object.keys(changes).length === 0) throw new UsageError('Nothing to change. ' + TOKEN_USAGE);
-      const token = positionals[0];
-      const updated = await withControl(values['data-dir'], (control) => control.call('updateToken', { token, changes }));
-      io.out(`Updated token "${updated.name}" (${updated.id}).`);
-      return 0;
-    }
-    case 'revoke': {
-      const { values, positionals } = parse(rest, DATA_DIR_OPTION, 1);
-      if (!positionals[0]) throw new UsageError('Say which token: gatehouse token revoke <id|name>');
-      const token = positionals[0];
-      const revoked = await withControl(values['data-dir'], (control) => control.call('revokeToken', { token }));
-      io.out(`Revoked token "${revoked.name}" (${revoked.id}). A running Gatehouse refuses it within a second.`);
-      return 0;
-    }
-    default:
-      throw new UsageError(sub ? `Unknown token command "${sub}".\n${TOKEN_USAGE}` : TOKEN_USAGE);
+async function create(values: PolicyFlags & { name?: string; json?: boolean }, io: Output): Promise<number> {
+  if (!values.name) throw new UsageError('A token needs a name: gatehouse token create --name alice-laptop');
+  const name = values.name;
+  const { record, token } = await withControl(values.dataDir, (control) => control.call('createToken', { name, ...policyFromFlags(values) }));
+  if (values.json) {
+    const expiresAt = record.expiresAt === null ? null : new Date(record.expiresAt).toISOString();
+    io.out(JSON.stringify({ id: record.id, name: record.name, token, scope: record.scope, expiresAt }));
+  } else {
+    io.out(`Created token "${record.name}" (${record.id}, scope ${record.scope}). Its secret:\n\n  ${token}\n`);
+    io.out('Copy it now. Gatehouse keeps only a hash of it and cannot show it again.');
   }
+  return 0;
+}
+
+async function update(token: string | undefined, values: PolicyFlags, io: Output): Promise<number> {
+  if (!token) throw new UsageError('Say which token: gatehouse token update <id|name> --rpm 60');
+  const changes = policyFromFlags(values);
+  if (Object.keys(changes).length === 0) throw new UsageError('Nothing to change: give the flags to change, such as --rpm 60. See: gatehouse token update --help');
+  const updated = await withControl(values.dataDir, (control) => control.call('updateToken', { token, changes }));
+  io.out(`Updated token "${updated.name}" (${updated.id}).`);
+  return 0;
+}
+
+/** `gatehouse token …`: changes go through the ControlApi, as the window's do. */
+export function tokenGroup(io: Output, ran: Ran): Command {
+  const group = command('token', 'manage API tokens');
+  withPolicyOptions(group.command('create').description('issue a token; its secret is shown once').option('--name <name>', 'who or what it is for, such as alice-laptop'))
+    .option('--json', 'print the token as JSON')
+    .action(action(ran, (values: PolicyFlags & { name?: string; json?: boolean }) => create(values, io)));
+  group
+    .command('list')
+    .description('every token with its policy (never a secret)')
+    .addOption(dataDirOption())
+    .option('--json', 'as JSON')
+    .action(
+      action(ran, (values: { dataDir?: string; json?: boolean }) => {
+        const tokens = withStore(values.dataDir, (store) => new TokenService(store, { actor: 'cli' }).list());
+        if (values.json) io.out(JSON.stringify(tokens.map((t) => tokenJson(t))));
+        else io.out(tokens.length ? tokenRows(tokens) : 'No tokens yet. Create one with: gatehouse token create --name <name>');
+        return 0;
+      }),
+    );
+  withPolicyOptions(group.command('update').description("change a token's policy; what is not given stays").argument('[token]', 'its id or name'), true).action(
+    action(ran, (token: string | undefined, values: PolicyFlags) => update(token, values, io)),
+  );
+  group
+    .command('revoke')
+    .description('revoke a token; a running Gatehouse refuses it within a second')
+    .argument('[token]', 'its id or name')
+    .addOption(dataDirOption())
+    .action(
+      action(ran, async (token: string | undefined, values: { dataDir?: string }) => {
+        if (!token) throw new UsageError('Say which token: gatehouse token revoke <id|name>');
+        const revoked = await withControl(values.dataDir, (control) => control.call('revokeToken', { token }));
+        io.out(`Revoked token "${revoked.name}" (${revoked.id}). A running Gatehouse refuses it within a second.`);
+        return 0;
+      }),
+    );
+  return group;
+}
+
+export function tokenCommand(argv: string[], io: Output): Promise<number> {
+  const ran = { code: 0 };
+  return runCommand(tokenGroup(io, ran), argv, io, ran);
 }

@@ -3,13 +3,10 @@ import { parseDuration } from '../auth/duration';
 import { UsageError } from '../errors';
 import type { RequestRecord } from '../metering/records';
 import { percentile } from '../metering/histogram';
-import { DATA_DIR_OPTION, parse } from './args';
+import type { Command } from 'commander';
 import { withStore, type Output } from './context';
 import { table } from './format';
-
-export const USAGE_USAGE = `Usage:
-  gatehouse usage [--since 7d] [--by token|model|hour] [--json|--csv]
-  gatehouse audit [--since 7d] [--type admin|security] [--json|--csv]`;
+import { action, command, dataDirOption, type Ran } from './program';
 
 type Row = Record<string, string | number | null>;
 
@@ -53,25 +50,25 @@ export function summarise(records: RequestRecord[], by: 'token' | 'model' | 'hou
     });
 }
 
-export function usageCommand(argv: string[], io: Output): number {
-  const { values } = parse(argv, { ...DATA_DIR_OPTION, since: { type: 'string' }, by: { type: 'string' }, json: { type: 'boolean' }, csv: { type: 'boolean' } });
+type ReportFlags = { dataDir?: string; since?: string; json?: boolean; csv?: boolean };
+
+function usage(values: ReportFlags & { by?: string }, io: Output): number {
   const by = (values.by ?? 'token') as 'token' | 'model' | 'hour';
   if (!['token', 'model', 'hour'].includes(by)) throw new UsageError(`--by takes token, model or hour, not "${values.by}".`);
   const since = Date.now() - parseDuration(values.since ?? '7d');
   const format = formatOf(values);
-  const records = withStore(values['data-dir'], (store) => store.metering.requestsSince(since));
+  const records = withStore(values.dataDir, (store) => store.metering.requestsSince(since));
   print(summarise(records, by), io, format, 'No requests in that period.');
   return 0;
 }
 
-export function auditCommand(argv: string[], io: Output): number {
-  const { values } = parse(argv, { ...DATA_DIR_OPTION, since: { type: 'string' }, type: { type: 'string' }, json: { type: 'boolean' }, csv: { type: 'boolean' } });
+function audit(values: ReportFlags & { type?: string }, io: Output): number {
   const type = values.type ?? 'admin';
   if (type !== 'admin' && type !== 'security') throw new UsageError(`--type takes admin or security, not "${values.type}".`);
   const since = Date.now() - parseDuration(values.since ?? '7d');
   const format = formatOf(values);
   const iso = (at: number) => new Date(at).toISOString();
-  const rows: Row[] = withStore(values['data-dir'], (store) =>
+  const rows: Row[] = withStore(values.dataDir, (store) =>
     type === 'admin'
       ? store.metering.auditSince(since).map((a) => ({ time: iso(a.at), actor: a.actor, action: a.action, target: a.target ?? null, detail: a.detail ?? null }))
       : store.metering.securitySince(since).map((e) => ({
@@ -86,4 +83,21 @@ export function auditCommand(argv: string[], io: Output): number {
   );
   print(rows, io, format, type === 'admin' ? 'No changes in that period.' : 'No security events in that period.');
   return 0;
+}
+
+const reportOptions = (cmd: Command) =>
+  cmd.addOption(dataDirOption()).option('--since <duration>', 'how far back, such as 7d (the default) or 12h').option('--json', 'as JSON').option('--csv', 'as CSV, for a spreadsheet');
+
+/** `gatehouse usage`: who used what, summed by token, model or hour. */
+export function usageGroup(io: Output, ran: Ran): Command {
+  return reportOptions(command('usage', 'requests and tokens in and out, by token, model or hour'))
+    .option('--by <what>', 'token (the default), model or hour')
+    .action(action(ran, (values: ReportFlags & { by?: string }) => usage(values, io)));
+}
+
+/** `gatehouse audit`: what changed (admin) or what was refused (security). */
+export function auditGroup(io: Output, ran: Ran): Command {
+  return reportOptions(command('audit', 'what changed and who changed it; security events with --type security'))
+    .option('--type <type>', 'admin (the default) or security')
+    .action(action(ran, (values: ReportFlags & { type?: string }) => audit(values, io)));
 }
