@@ -61,6 +61,10 @@ export interface CoreOptions {
   vault?: SecretVault;
   /** Deadlines and caps for unauthenticated connections; tests shorten them. */
   connectionLimits?: Partial<ConnectionLimits>;
+  /** false: no local control socket for the CLI (on by default once the gateway listens). */
+  controlSocket?: boolean;
+  /** Which program runs the core, for the CLI's "talked to" line. */
+  kind?: 'serve' | 'tray';
 }
 
 /** The core's parts, each built once; their cleanups are registered with the closer as they come up. */

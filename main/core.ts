@@ -4,6 +4,8 @@ import type { TokenVerifier } from './auth/token-verifier';
 import type { TokenService } from './auth/tokens';
 import { AdminSessions } from './auth/admin-sessions';
 import { Closer } from './closer';
+import { controlSocketPath, type ServerInfo } from './control/socket-protocol';
+import { serveControlSocket } from './control/socket-server';
 import type { ControlApi } from './control/control-api';
 import type { Serving } from './control/context';
 import { isLoopback } from './config/cidr';
@@ -17,6 +19,7 @@ import type { Metering } from './metering/metering';
 import type { OllamaSupervisor } from './ollama/supervisor';
 import { adminLinkUrl, servingUrls } from './share/endpoints';
 import { Store } from './store/store';
+import { version } from '../package.json';
 import type { TlsManager, TlsMaterial } from './tls/tls-manager';
 
 export type { CoreOptions } from './core-services';
@@ -67,6 +70,11 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     const listen = async (): Promise<ServingInfo> => {
       const info = await startListening(gateway, services, { useTls, options, log, closer });
       serving = { urls: info.urls, tls: info.tls, caPem: services.material?.caCert ?? null, port: info.port };
+      if (options.controlSocket !== false) {
+        const about = (): ServerInfo => ({ pid: process.pid, version, dataDir: options.dataDir, urls: info.urls, port: info.port, upstream: settings().upstream, kind: options.kind ?? 'serve' });
+        const socket = await serveControlSocket(controlSocketPath(options.dataDir), services.control, about, log);
+        if (socket) closer.own(socket, (s) => s.close());
+      }
       return info;
     };
     const adminLink = () => {

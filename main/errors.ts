@@ -38,6 +38,7 @@ export const ERRORS = {
   PULL_FAILED: 502,
   PULL_INCOMPLETE: 502,
   PAUSED: 503,
+  CONTROL_LOST: 503,
   // Raised while starting up (the CLI prints them; no HTTP answer carries them).
   INSECURE_BIND: 409,
   PORT_IN_USE: 409,

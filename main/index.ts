@@ -4,11 +4,11 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { app, clipboard, dialog, ipcMain, Menu, safeStorage, type BrowserWindow } from 'electron';
+import { app, clipboard, dialog, ipcMain, Menu, protocol, safeStorage, type BrowserWindow } from 'electron';
 import { createCore, type Core } from './core';
 import { describeError } from './errors';
 import { consoleLogger } from './log';
+import { APP_SCHEME, appPathOf, RENDERER_INDEX, rendererResponse } from './shell/app-protocol';
 import { registerControlIpc } from './shell/ipc';
 import { loginItem } from './shell/login-item';
 import { createTray } from './shell/tray';
@@ -19,7 +19,8 @@ import { createMainWindow, hardenSession, showWindow } from './shell/window';
 
 const paths = {
   preload: join(__dirname, '..', 'preload', 'index.js'),
-  rendererIndex: pathToFileURL(join(__dirname, '..', 'renderer', 'index.html')).href,
+  rendererDir: join(__dirname, '..', 'renderer'),
+  rendererIndex: RENDERER_INDEX,
   // Packaged: beside the app (extraResources); from source: resources/tray.
   trayIcons: app.isPackaged ? join(process.resourcesPath, 'tray') : join(__dirname, '..', '..', 'resources', 'tray'),
   // `npm start` builds better-sqlite3 for Electron's ABI here, so `npm test` keeps the Node build.
@@ -43,6 +44,8 @@ interface Shell {
 
 function run(): void {
   const shell: Shell = { quitting: false, closed: false };
+  // Before ready: the window's own origin (see shell/app-protocol.ts for why not file://).
+  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
   app.on('second-instance', () => shell.window && showWindow(shell.window));
   app.on('window-all-closed', () => {
     /* stay in the tray */
@@ -66,6 +69,10 @@ async function onReady(shell: Shell): Promise<void> {
   // No visible menu bar, but the Edit roles make copy and paste work in the window's inputs.
   Menu.setApplicationMenu(Menu.buildFromTemplate([{ role: 'appMenu' }, { role: 'editMenu' }, { role: 'windowMenu' }]));
   hardenSession();
+  protocol.handle(APP_SCHEME, async (request) => {
+    const answer = await rendererResponse(appPathOf(request.url), paths.rendererDir);
+    return new Response(typeof answer.body === 'string' ? answer.body : new Uint8Array(answer.body), { status: answer.status, headers: answer.headers });
+  });
   const core = await startCore(shell);
   if (!core) return;
   const gateway = await openGateway(core);
@@ -80,6 +87,7 @@ async function startCore(shell: Shell): Promise<Core | null> {
       ollama: { manage: true },
       log: consoleLogger,
       actor: 'tray',
+      kind: 'tray',
       ...(existsSync(paths.devNativeBinding) && !app.isPackaged ? { nativeBinding: paths.devNativeBinding } : {}),
       ...withVault(),
     });

@@ -1,5 +1,7 @@
 import { AdminSessions } from '../auth/admin-sessions';
+import { resolveDataDir } from '../config/paths';
 import { envOverrides } from '../config/settings';
+import { adminLinkUrl } from '../share/endpoints';
 import { UsageError } from '../errors';
 import type { Command } from 'commander';
 import { intFlag } from './args';
@@ -8,6 +10,7 @@ import { withControl, withStore, type Output } from './context';
 import { table, when } from './format';
 import { action, command, dataDirOption, runCommand, type Ran } from './program';
 import { terminalPrompt, type Prompt } from './prompt';
+import { connectRunning } from './remote-control';
 
 /** `gatehouse admin …`: sign-in links and remote administration, beside a running gateway (they share the store). */
 export function adminGroup(io: Output, ran: Ran, prompt: Prompt = terminalPrompt): Command {
@@ -30,7 +33,7 @@ export function adminGroup(io: Output, ran: Ran, prompt: Prompt = terminalPrompt
     .addOption(dataDirOption())
     .action(
       action(ran, async (values: { dataDir?: string }) => {
-        await withControl(values.dataDir, (control) => control.call('disableRemoteAdmin', {}));
+        await withControl(values.dataDir, (control) => control.call('disableRemoteAdmin', {}), {}, io);
         io.out('Remote administration is off. Every dashboard session has ended; the password and authenticator are forgotten.');
         return 0;
       }),
@@ -55,17 +58,21 @@ export function adminCommand(argv: string[], io: Output, prompt: Prompt = termin
   return runCommand(adminGroup(io, ran, prompt), argv, io, ran);
 }
 
-function link(values: { dataDir?: string; port?: string; json?: boolean }, io: Output): number {
+/** The one-time link for the Gatehouse that runs on this data folder (its real port and scheme). */
+async function link(values: { dataDir?: string; port?: string; json?: boolean }, io: Output): Promise<number> {
+  const running = await connectRunning(resolveDataDir(values.dataDir));
+  running?.close();
   return withStore(values.dataDir, (store) => {
     const settings = { ...store.settings.load().settings, ...envOverrides() };
-    const port = intFlag(values.port, 'port') ?? settings.port;
+    const port = intFlag(values.port, 'port') ?? running?.info.port ?? settings.port;
+    const scheme = running?.info.urls[0]?.startsWith('http:') ? 'http' : 'https';
     const { code, expiresAt } = AdminSessions.createLink(store);
-    const url = `https://localhost:${port}/admin/#login=${code}`;
+    const url = adminLinkUrl(scheme, 'localhost', port, code);
     if (values.json) {
       io.out(JSON.stringify({ url, expiresAt: new Date(expiresAt).toISOString() }));
     } else {
       io.out(url);
-      io.out(`Open it in a browser on this computer within 15 minutes. It works once.${values.port ? '' : ' (If gatehouse serve runs on another port, add --port N.)'}`);
+      io.out(`Open it in a browser on this computer within 15 minutes. It works once.${values.port || running ? '' : ' (Gatehouse is not running: start it with gatehouse serve, or add --port N for one on another port.)'}`);
     }
     return 0;
   });
@@ -88,7 +95,7 @@ async function enrol(dataDir: string | undefined, io: Output, prompt: Prompt, re
     io.out(`\n${reset ? 'The new authenticator is paired.' : 'Remote administration is on.'} Recovery codes (each works once, instead of a code; store them safely, they are not shown again):\n`);
     for (const c of recoveryCodes) io.out(`  ${c}`);
     return 0;
-  });
+  }, {}, io);
 }
 
 async function sessions(values: { dataDir?: string; revokeAll?: boolean; json?: boolean }, io: Output): Promise<number> {
@@ -102,5 +109,5 @@ async function sessions(values: { dataDir?: string; revokeAll?: boolean; json?: 
     if (values.json) io.out(JSON.stringify(list));
     else io.out(list.length ? table(['ID', 'FROM', 'SIGNED IN', 'LAST SEEN'], list.map((s) => [s.id, s.ip, when(s.createdAt), when(s.lastSeenAt)])) : 'No open dashboard sessions.');
     return 0;
-  });
+  }, {}, io);
 }

@@ -20,7 +20,7 @@ async function set(key: string | undefined, value: string | undefined, dataDir: 
     if (k === 'paused') await control.call('setPaused', { paused: parseSetting('paused', value) });
     else await control.call('updateSettings', { changes: { [k]: value } });
     return store.settings.load().settings[k];
-  });
+  }, {}, io);
   io.out(`${k} = ${String(stored)}${RESTART_KEYS.includes(k) ? ' (a running gateway applies this at its next start)' : ''}`);
   return 0;
 }

@@ -6,6 +6,7 @@ import { servingUrls } from '../share/endpoints';
 import { OllamaClient } from '../ollama/client';
 import { PullJobs } from '../ollama/pull-jobs';
 import { Store } from '../store/store';
+import { connectRunning, talkedTo } from './remote-control';
 
 /** Opens the store for one command and always closes it, so the CLI never holds the database. */
 export function withStore<T>(dataDirFlag: string | undefined, fn: (store: Store, dataDir: string) => T): T {
@@ -34,15 +35,29 @@ export interface Output {
 }
 
 /**
- * The ControlApi over the store, for the CLI's state-changing commands: the same validation,
- * audit and effects as the window and the dashboard, attributed to `cli`.
+ * The ControlApi for the CLI's commands, attributed to `cli`: the running Gatehouse's, over its
+ * control socket, when one runs on this data folder; else one over the store, with the same
+ * validation, audit and effects as the window and the dashboard.
  */
 export async function withControl<T>(
   dataDirFlag: string | undefined,
   fn: (control: CliControl, store: Store) => Promise<T>,
   flags: Partial<Settings> = {},
+  io?: Output,
 ): Promise<T> {
-  return withStoreAsync(dataDirFlag, async (store) => {
+  return withStoreAsync(dataDirFlag, async (store, dataDir) => {
+    // A running Gatehouse on this data folder is the only way in, so the CLI sees what it serves;
+    // flags that name another Ollama (--upstream) mean "that one, directly".
+    const running = Object.keys(flags).length === 0 ? await connectRunning(dataDir) : null;
+    if (running) {
+      try {
+        const result = await fn(running.control, store);
+        io?.err(talkedTo(running));
+        return result;
+      } finally {
+        running.close();
+      }
+    }
     const overrides = { ...envOverrides(), ...flags };
     const settings = () => ({ ...store.settings.load().settings, ...overrides });
     const models = new OllamaClient(() => settings().upstream);

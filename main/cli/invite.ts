@@ -24,7 +24,7 @@ async function create(values: CreateFlags, io: Output): Promise<number> {
       io.out(`\nOr send this text, which also carries the certificate fingerprint to check:\n\n${created.message}`);
     }
     return 0;
-  });
+  }, {}, io);
 }
 
 /** `gatehouse invite …`: one-time links a teammate opens to get a token with the policy chosen here. */
@@ -46,7 +46,7 @@ export function inviteGroup(io: Output, ran: Ran): Command {
           if (values.json) io.out(JSON.stringify(list));
           else io.out(list.length ? table(['ID', 'NAME', 'STATE', 'EXPIRES', 'TOKEN'], list.map((i) => [i.id, i.name, i.state, when(i.expiresAt), i.tokenName ?? '-'])) : 'No invites yet: gatehouse invite create --name <name>');
           return 0;
-        }),
+        }, {}, io),
       ),
     );
   group
@@ -57,7 +57,7 @@ export function inviteGroup(io: Output, ran: Ran): Command {
     .action(
       action(ran, async (id: string | undefined, values: { dataDir?: string }) => {
         if (!id) throw new UsageError('Say which invite: gatehouse invite revoke inv_…');
-        const invite = await withControl(values.dataDir, (control) => control.call('revokeInvite', { id }));
+        const invite = await withControl(values.dataDir, (control) => control.call('revokeInvite', { id }), {}, io);
         io.out(`Invite ${invite.id} for "${invite.name}" is ${invite.state === 'revoked' ? 'withdrawn: its link no longer works' : invite.state}.`);
         return 0;
       }),

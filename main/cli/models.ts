@@ -1,12 +1,10 @@
 import type { Command } from 'commander';
-import type { Settings } from '../config/settings';
+import { parseUpstream, type Settings } from '../config/settings';
 import { GatehouseError, UsageError } from '../errors';
-import { OllamaClient } from '../ollama/client';
 import type { PullJob } from '../ollama/pull-jobs';
 import type { PullProgress } from '../ollama/pull-progress';
-import { withControl, withStoreAsync, type Output } from './context';
+import { withControl, type Output } from './context';
 import { table, when } from './format';
-import { cliUpstream } from './ollama';
 import { action, command, dataDirOption, runCommand, type Ran } from './program';
 
 const gb = (bytes: number) => `${(bytes / 1e9).toFixed(1)} GB`;
@@ -21,17 +19,13 @@ function bar(p: PullProgress): string {
 
 type ModelFlags = { dataDir?: string; json?: boolean; upstream?: string };
 
-/** Opens the store for the upstream setting and hands the command the Ollama it names. */
-const withOllama = (values: ModelFlags, run: (ollama: OllamaClient, upstream: string) => Promise<number>) =>
-  withStoreAsync(values.dataDir, (store) => {
-    const upstream = cliUpstream(store, values.upstream);
-    return run(new OllamaClient(() => upstream), upstream);
-  });
+/** --upstream names an Ollama to talk to directly; without it, the running Gatehouse's (or the setting's). */
+const upstreamFlag = (values: ModelFlags): Partial<Settings> => (values.upstream ? { upstream: parseUpstream(values.upstream) } : {});
 
-async function list(ollama: OllamaClient, json: boolean | undefined, io: Output): Promise<number> {
-  const [installed, running] = await Promise.all([ollama.tags(), ollama.ps()]);
+async function list(values: ModelFlags, io: Output): Promise<number> {
+  const { installed, running } = await withControl(values.dataDir, (control) => control.call('listModels', {}), upstreamFlag(values), io);
   const loaded = new Set(running.map((r) => r.name));
-  if (json) {
+  if (values.json) {
     io.out(JSON.stringify(installed.map((m) => ({ ...m, loaded: loaded.has(m.name) }))));
   } else if (installed.length === 0) {
     io.out('No models installed. Pull one with: gatehouse models pull llama3.2');
@@ -50,18 +44,17 @@ export function modelsGroup(io: Output, ran: Ran, stdoutIsTty = process.stdout.i
   const group = command('models', "the local Ollama's models");
   modelOptions(group.command('list').description('installed models, and which are loaded'))
     .option('--json', 'as JSON')
-    .action(action(ran, (values: ModelFlags) => withOllama(values, (ollama) => list(ollama, values.json, io))));
+    .action(action(ran, (values: ModelFlags) => list(values, io)));
   modelOptions(group.command('pull').description('download a model (Ctrl-C cancels)').argument('[name]', 'the model, such as llama3.2')).action(
     action(ran, (name: string | undefined, values: ModelFlags) => {
       if (!name) throw new UsageError('Say which model: gatehouse models pull llama3.2');
-      return withOllama(values, (_ollama, upstream) => pullWithProgress(values.dataDir, name, io, stdoutIsTty, { upstream }));
+      return pullWithProgress(values.dataDir, name, io, stdoutIsTty, upstreamFlag(values));
     }),
   );
   modelOptions(group.command('rm').description('delete a model').argument('[name]', 'the model')).action(
     action(ran, (name: string | undefined, values: ModelFlags) => {
       if (!name) throw new UsageError('Say which model: gatehouse models rm llama3.2');
-      return withOllama(values, async (_ollama, upstream) => {
-        await withControl(values.dataDir, (control) => control.call('deleteModel', { model: name }), { upstream });
+      return withControl(values.dataDir, (control) => control.call('deleteModel', { model: name }), upstreamFlag(values), io).then(() => {
         io.out(`Deleted ${name}.`);
         return 0;
       });
@@ -109,5 +102,5 @@ async function pullWithProgress(dataDir: string | undefined, model: string, io: 
     } finally {
       process.removeListener('SIGINT', cancel);
     }
-  }, flags);
+  }, flags, io);
 }

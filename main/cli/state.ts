@@ -8,10 +8,11 @@ import { readIfExists } from '../tls/files';
 import type { Command } from 'commander';
 import { withControl, withStore, type Output } from './context';
 import { tokenStatus } from './format';
+import { connectRunning } from './remote-control';
 import { action, command, dataDirOption, type Ran } from './program';
 
 async function pause(dataDir: string | undefined, io: Output, paused: boolean): Promise<number> {
-  await withControl(dataDir, (control) => control.call('setPaused', { paused }));
+  await withControl(dataDir, (control) => control.call('setPaused', { paused }), {}, io);
   io.out(
     paused
       ? 'Remote access paused: other computers now get "remote access is paused". This computer still works.'
@@ -35,6 +36,23 @@ function probe(url: string, timeoutMs = 1500): Promise<number | undefined> {
   });
 }
 
+/** Where a running Gatehouse serves, as it says itself; else what the settings say it would. */
+async function gatewayState(dataDir: string, settings: { host: string; port: number; upstream: string }) {
+  const running = await connectRunning(dataDir);
+  if (running) {
+    running.close();
+    const { info } = running;
+    const scheme = info.urls[0]?.startsWith('https:') ? 'https' : 'http';
+    return { gateway: `running (${scheme})`, address: info.urls.find((u) => !u.includes('//localhost')) ?? info.urls[0] ?? `port ${info.port}`, upstream: info.upstream, runningAs: { kind: info.kind, pid: info.pid, urls: info.urls } };
+  }
+  const local = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
+  const hostPart = local.includes(':') ? `[${local}]` : local;
+  const [https, http] = await Promise.all([probe(`https://${hostPart}:${settings.port}/healthz`), probe(`http://${hostPart}:${settings.port}/healthz`)]);
+  // Something answers on the port, but not a Gatehouse on this data folder (another one, or another program).
+  const gateway = https === 200 ? 'running (https)' : http === 200 ? 'running (http)' : 'not running';
+  return { gateway, address: `${settings.host}:${settings.port}`, upstream: settings.upstream, runningAs: null };
+}
+
 async function status(values: { dataDir?: string; json?: boolean }, io: Output): Promise<number> {
   const snapshot = withStore(values.dataDir, (store, dataDir) => {
     const settings = { ...store.settings.load().settings, ...envOverrides() };
@@ -43,20 +61,15 @@ async function status(values: { dataDir?: string; json?: boolean }, io: Output):
     return { dataDir, settings, activeTokens: tokens.filter((t) => tokenStatus(t) === 'active').length, caPem };
   });
   const { settings } = snapshot;
-  const local = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
-  const hostPart = local.includes(':') ? `[${local}]` : local;
-  const [https, http, upstream] = await Promise.all([
-    probe(`https://${hostPart}:${settings.port}/healthz`),
-    probe(`http://${hostPart}:${settings.port}/healthz`),
-    probe(`${settings.upstream}/api/version`),
-  ]);
-  const gateway = https === 200 ? 'running (https)' : http === 200 ? 'running (http)' : 'not running';
+  const live = await gatewayState(snapshot.dataDir, settings);
+  const upstream = await probe(`${live.upstream}/api/version`);
   const status = {
     dataDir: snapshot.dataDir,
-    gateway,
-    address: `${settings.host}:${settings.port}`,
+    gateway: live.gateway,
+    address: live.address,
+    runningAs: live.runningAs,
     remoteAccess: settings.paused ? 'paused' : 'on',
-    upstream: settings.upstream,
+    upstream: live.upstream,
     ollama: upstream === 200 ? 'reachable' : 'not reachable',
     activeTokens: snapshot.activeTokens,
     caFingerprint: snapshot.caPem ? fingerprint(snapshot.caPem) : null,
@@ -65,7 +78,9 @@ async function status(values: { dataDir?: string; json?: boolean }, io: Output):
     io.out(JSON.stringify(status));
     return 0;
   }
-  io.out(`Gateway:        ${status.gateway} on ${status.address}`);
+  const who = live.runningAs ? ` (${live.runningAs.kind === 'tray' ? 'the tray app' : 'gatehouse serve'}, pid ${live.runningAs.pid})` : '';
+  io.out(`Gateway:        ${status.gateway} on ${status.address}${who}`);
+  if (!live.runningAs && status.gateway === 'not running') io.out('                start it with: gatehouse serve (or open the Gatehouse app)');
   io.out(`Remote access:  ${status.remoteAccess}`);
   io.out(`Ollama:         ${status.ollama} at ${status.upstream}`);
   io.out(`Active tokens:  ${status.activeTokens}`);

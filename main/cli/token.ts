@@ -58,7 +58,7 @@ export function policyFromFlags(values: PolicyFlags): PolicyChanges {
 async function create(values: PolicyFlags & { name?: string; json?: boolean }, io: Output): Promise<number> {
   if (!values.name) throw new UsageError('A token needs a name: gatehouse token create --name alice-laptop');
   const name = values.name;
-  const { record, token } = await withControl(values.dataDir, (control) => control.call('createToken', { name, ...policyFromFlags(values) }));
+  const { record, token } = await withControl(values.dataDir, (control) => control.call('createToken', { name, ...policyFromFlags(values) }), {}, io);
   if (values.json) {
     const expiresAt = record.expiresAt === null ? null : new Date(record.expiresAt).toISOString();
     io.out(JSON.stringify({ id: record.id, name: record.name, token, scope: record.scope, expiresAt }));
@@ -73,7 +73,7 @@ async function update(token: string | undefined, values: PolicyFlags, io: Output
   if (!token) throw new UsageError('Say which token: gatehouse token update <id|name> --rpm 60');
   const changes = policyFromFlags(values);
   if (Object.keys(changes).length === 0) throw new UsageError('Nothing to change: give the flags to change, such as --rpm 60. See: gatehouse token update --help');
-  const updated = await withControl(values.dataDir, (control) => control.call('updateToken', { token, changes }));
+  const updated = await withControl(values.dataDir, (control) => control.call('updateToken', { token, changes }), {}, io);
   io.out(`Updated token "${updated.name}" (${updated.id}).`);
   return 0;
 }
@@ -108,7 +108,7 @@ export function tokenGroup(io: Output, ran: Ran): Command {
     .action(
       action(ran, async (token: string | undefined, values: { dataDir?: string }) => {
         if (!token) throw new UsageError('Say which token: gatehouse token revoke <id|name>');
-        const revoked = await withControl(values.dataDir, (control) => control.call('revokeToken', { token }));
+        const revoked = await withControl(values.dataDir, (control) => control.call('revokeToken', { token }), {}, io);
         io.out(`Revoked token "${revoked.name}" (${revoked.id}). A running Gatehouse refuses it within a second.`);
         return 0;
       }),

@@ -30,14 +30,23 @@ export function resolveDataDir(flag: string | undefined, env: NodeJS.ProcessEnv 
  * lock everyone else out of /tmp), and is refused when others may read or write it.
  */
 export function ensurePrivateDir(dir: string): string {
-  const created = mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const notAFolder = () => new GatehouseError('DATA_DIR_NOT_A_FOLDER', `${dir} is not a folder.`, 'Give --data-dir a folder, or a new name for Gatehouse to create.');
+  let created: string | undefined;
+  try {
+    created = mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    // A file where the folder (or one of its parents) should be.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw notAFolder();
+    throw err;
+  }
   if (process.platform === 'win32') return dir;
   if (created !== undefined) {
     chmodSync(dir, 0o700); // the umask may have taken bits off the mode, never added
     return dir;
   }
   const stats = statSync(dir);
-  if (!stats.isDirectory()) throw new GatehouseError('DATA_DIR_NOT_A_FOLDER', `${dir} is not a folder.`, 'Give --data-dir a folder, or a new name for Gatehouse to create.');
+  if (!stats.isDirectory()) throw notAFolder();
   const loose = stats.mode & 0o077;
   if (loose !== 0 || (typeof process.getuid === 'function' && stats.uid !== process.getuid())) {
     throw new GatehouseError(

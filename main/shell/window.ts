@@ -3,7 +3,7 @@ import { CONTENT_SECURITY_POLICY, isAllowedExternalUrl, isAppUrl, webPreferences
 
 export interface WindowPaths {
   preload: string;
-  /** file:// URL of the built renderer's index.html. */
+  /** The built renderer's index.html, as the window loads it (gatehouse://app/index.html). */
   rendererIndex: string;
 }
 

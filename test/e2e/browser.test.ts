@@ -6,3 +6,4 @@
 import './remote-admin.suite';
 import './dashboard.suite';
 import './cross-origin.suite';
+import './window-ipc.suite';
