@@ -1,13 +1,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AdminAccount } from './auth/admin-account';
+import { Budgets } from './auth/budgets';
 import { AdminLockout, DEFAULT_SIGN_IN_LIMITS } from './auth/admin-lockout';
 import { AdminSessions, DEFAULT_SESSION_POLICY, type SessionPolicy } from './auth/admin-sessions';
 import { TokenVerifier } from './auth/token-verifier';
 import { TokenService } from './auth/tokens';
 import type { Closer } from './closer';
 import { dataPaths } from './config/paths';
-import type { Settings } from './config/settings';
+import { DEFAULT_SETTINGS, type Settings } from './config/settings';
 import { ControlApi } from './control/control-api';
 import type { Serving } from './control/context';
 import type { GatewayDeps } from './gateway/app';
@@ -21,6 +22,8 @@ import { OllamaClient } from './ollama/client';
 import { PullJobs } from './ollama/pull-jobs';
 import { OllamaSupervisor, type SupervisorOptions } from './ollama/supervisor';
 import { probeUpstream } from './ollama/upstream-probe';
+import { Scheduler, type SchedulerPolicy } from './gateway/scheduler';
+import { QueueMetrics } from './metering/queue-metrics';
 import { Invites } from './share/invites';
 import type { Store } from './store/store';
 import { cachedHostNames, type HostNames } from './tls/addresses';
@@ -81,6 +84,9 @@ export interface Services {
   control: ControlApi;
   tls: TlsManager | undefined;
   material: TlsMaterial | undefined;
+  scheduler: Scheduler;
+  queue: QueueMetrics;
+  budgets: Budgets;
   isLocalClient: (ip: string) => boolean;
   hostNames: () => HostNames;
   security: SecuritySink;
@@ -101,13 +107,17 @@ export async function buildServices(store: Store, settings: () => Readonly<Setti
     }),
     (m) => m.close(),
   );
+  const scheduler = new Scheduler(() => schedulerPolicy(settings()));
+  const queue = new QueueMetrics(metering.registry, () => scheduler.snapshot());
+  const budgets = Budgets.overStore((since) => store.metering.hourlySince(since));
+  metering.onSpend((tokenId, used) => budgets.add(tokenId, used));
   const ollama = options.ollama ? closer.own(new OllamaSupervisor({ ...options.ollama, upstream: () => settings().upstream, log }), (o) => o.close()) : null;
   const pulls = closer.own(new PullJobs(models), (p) => p.close());
   const account = new AdminAccount(store, Date.now, options.vault);
   const tokens = new TokenService(store, { actor: options.actor ?? 'system' });
   const invites = new Invites(store);
   const control = closer.own(
-    new ControlApi({ store, settings, account, tokens, invites, overrides: options.overrides ?? {}, models, pulls, verifier, metering, ollama, serving, ...(options.vault ? { vaultDescription: options.vault.describe } : {}) }),
+    new ControlApi({ store, settings, account, tokens, invites, overrides: options.overrides ?? {}, models, pulls, verifier, metering, ollama, serving, scheduler, queue, budgets, ...(options.vault ? { vaultDescription: options.vault.describe } : {}) }),
     (c) => c.close(),
   );
   const tls = options.tls === false ? undefined : new TlsManager({ tlsDir: dataPaths(options.dataDir).tlsDir, settings: settings(), ...(options.hostNames ? { hostNames: options.hostNames } : {}), ...(options.vault ? { vault: options.vault } : {}) });
@@ -130,10 +140,20 @@ export async function buildServices(store: Store, settings: () => Readonly<Setti
     await metering.refreshModels();
   };
   return {
-    settings, store, tokens, verifier, metering, pulls, ollama, account, invites, control, tls, material, security, start, beforeListen,
+    settings, store, tokens, verifier, metering, pulls, ollama, account, invites, control, tls, material, scheduler, queue, budgets, security, start, beforeListen,
     isLocalClient: options.isLocalClient ?? localCheck!.isLocal,
     hostNames: options.hostNames ?? cachedHostNames(5000),
   };
+}
+
+/**
+ * The scheduler's slots: the setting, or, while it is at its default, the OLLAMA_NUM_PARALLEL that
+ * the supervised Ollama inherits from this environment.
+ */
+export function schedulerPolicy(settings: Readonly<Settings>, env: NodeJS.ProcessEnv = process.env): SchedulerPolicy {
+  const parallel = Number(env.OLLAMA_NUM_PARALLEL);
+  const slots = settings.upstreamSlots === DEFAULT_SETTINGS.upstreamSlots && Number.isInteger(parallel) && parallel > 0 ? parallel : settings.upstreamSlots;
+  return { slots, batchMaxWaitMs: settings.batchMaxWaitSeconds * 1000 };
 }
 
 /** What the gateway is built from: the services, and the dashboard and invite pages over them. */
@@ -154,6 +174,9 @@ export function gatewayDeps(services: Services, options: CoreOptions, log: Logge
     ...(material ? { https: { key: material.key, cert: material.cert } } : {}),
     log,
     metering: services.metering,
+    scheduler: services.scheduler,
+    budgets: services.budgets,
+    queueWaited: (ms) => services.queue.waited(ms),
     security,
     admin: {
       ...shared,

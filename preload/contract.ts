@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { EventName } from './channels';
-import { modelPatterns, tokenLimit, tokenName, tokenScope, tokenSecret } from './rules';
+import { tokenName, tokenPolicyFields, tokenSecret } from './rules';
 import type { AdminSession, AdminStatus, Enrollment, InstalledModel, InviteView, LiveRequest, OllamaStatus, PullJob, RunningModel, Settings, TokenRecord } from './types';
 
 export type { OllamaStatus, PullJob, Settings, TokenRecord, InstalledModel, RunningModel, LiveRequest, InviteView, AdminStatus, Enrollment, AdminSession };
@@ -20,14 +20,7 @@ const tokenRef = z.string().trim().min(1).max(64).regex(/^[^\u0000-\u001f\u007f]
 
 /** A token's policy fields. Limits: a number, null for none, absent for the default of Settings. */
 const policy = {
-  scope: tokenScope.optional(),
-  allowModels: modelPatterns('Allowed models').optional(),
-  denyModels: modelPatterns('Denied models').optional(),
-  rpm: tokenLimit('Requests per minute').optional(),
-  concurrency: tokenLimit('Concurrency').optional(),
-  metrics: z.boolean().optional(),
-  /** May use cloud models and web search/fetch (they run on the owner's ollama.com account). */
-  cloud: z.boolean().optional(),
+  ...tokenPolicyFields,
   /** A duration such as 30d or 12h, or a date such as 2027-01-31; null for no expiry. */
   expiresIn: z.string().trim().max(32).nullable().optional(),
 };
@@ -35,6 +28,7 @@ const policy = {
 /** Argument schemas, by operation. Unknown keys are refused so a typo cannot pass silently. */
 export const schemas = {
   getOverview: none,
+  getQueue: none,
   setPaused: z.object({ paused: z.boolean() }).strict(),
 
   listTokens: none,
@@ -122,11 +116,25 @@ export interface Overview {
   today: { requests: number; errors: number; tokensIn: number; tokensOut: number };
   activeTokens: number;
   live: LiveRequest[];
+  /** The fair queue in front of Ollama: slots, who waits, and recent waits. */
+  queue: QueueView | null;
+}
+
+export interface QueueView {
+  slots: number;
+  busy: number;
+  waiting: number;
+  /** Who holds slots or waits, by token name ("this computer" for tokenless local requests). */
+  clients: Array<{ name: string; running: number; waiting: number }>;
+  waitP50Ms: number | null;
+  waitP95Ms: number | null;
 }
 
 export interface TokenView extends TokenRecord {
   /** Requests and tokens in and out over the last 30 days. */
   usage: { requests: number; tokensIn: number; tokensOut: number };
+  /** Tokens used today and this month, against dailyTokens and monthlyTokens. */
+  spent: { day: number; month: number };
 }
 
 export interface Snippet {
@@ -194,6 +202,7 @@ export interface SettingsView {
 
 export interface Results {
   getOverview: Overview;
+  getQueue: QueueView | null;
   setPaused: { paused: boolean };
   listTokens: TokenView[];
   createToken: { token: string; record: TokenRecord };

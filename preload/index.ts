@@ -15,6 +15,7 @@ const invoke =
 
 const bridge: GatehouseBridge = {
   getOverview: invoke('getOverview'),
+  getQueue: invoke('getQueue'),
   setPaused: invoke('setPaused'),
   listTokens: invoke('listTokens'),
   createToken: invoke('createToken'),

@@ -13,6 +13,7 @@ export const TOKEN_LENGTH = TOKEN_PREFIX.length + TOKEN_BODY_LENGTH + TOKEN_CHEC
 export const TOKEN_SHAPE = new RegExp(`^${TOKEN_PREFIX}[0-9A-Za-z]{${TOKEN_BODY_LENGTH + TOKEN_CHECKSUM_LENGTH}}$`);
 
 export const SCOPES = ['inference', 'admin'] as const;
+export const PRIORITIES = ['interactive', 'batch'] as const;
 export const MAX_PATTERNS = 100;
 /** Each further * multiplies the work of matching a long name; three cover every real need. */
 export const MAX_WILDCARDS = 3;
@@ -42,7 +43,24 @@ export const modelPatterns = (what: string) =>
   z.array(modelPattern(what), { error: `${what} must be a list of model names or patterns.` }).max(MAX_PATTERNS, `${what} may hold at most ${MAX_PATTERNS} patterns.`);
 
 /** A per-token limit: a whole number, or null for none. */
-export const tokenLimit = (what: string) => {
+export const tokenLimit = (what: string, max = 1_000_000) => {
   const error = (issue: { input?: unknown }) => `${what} must be a whole number above 0, not ${shown(issue.input)}.`;
-  return z.number({ error }).int({ error }).min(1, { error }).max(1_000_000, { error }).nullable();
+  return z.number({ error }).int({ error }).min(1, { error }).max(max, { error }).nullable();
+};
+
+/** A token's policy fields, as every way of setting them takes them (absent: unchanged, or the default). */
+export const tokenPolicyFields = {
+  scope: tokenScope.optional(),
+  allowModels: modelPatterns('Allowed models').optional(),
+  denyModels: modelPatterns('Denied models').optional(),
+  rpm: tokenLimit('Requests per minute').optional(),
+  concurrency: tokenLimit('Concurrency').optional(),
+  metrics: z.boolean().optional(),
+  /** May use cloud models and web search/fetch (they run on the owner's ollama.com account). */
+  cloud: z.boolean().optional(),
+  weight: z.number({ error: (issue) => `The weight must be a number from 0.1 to 100, not ${shown(issue.input)}.` }).min(0.1, { error: 'The weight must be at least 0.1.' }).max(100, { error: 'The weight must be at most 100.' }).optional(),
+  priority: z.enum(PRIORITIES, { error: (issue) => `The priority must be interactive or batch, not ${shown(issue.input)}.` }).optional(),
+  queue: z.number({ error: (issue) => `The queue must be a whole number from 0 to 1000, not ${shown(issue.input)}.` }).int().min(0).max(1000).optional(),
+  dailyTokens: tokenLimit('Tokens per day', 1e12).optional(),
+  monthlyTokens: tokenLimit('Tokens per month', 1e12).optional(),
 };

@@ -3,7 +3,7 @@
  * preload and the renderer. Nothing here imports from main/, so the renderer and the preload see
  * exactly these shapes and main implements them.
  */
-import type { SCOPES } from './rules';
+import type { PRIORITIES, SCOPES } from './rules';
 
 export type Platform = 'darwin' | 'win32' | 'linux';
 
@@ -150,6 +150,7 @@ export interface AdminSession {
 }
 
 export type Scope = (typeof SCOPES)[number];
+export type Priority = (typeof PRIORITIES)[number];
 
 /** The policy fields a token can be created with or changed to. All times are epoch milliseconds. */
 export interface TokenPolicy {
@@ -162,6 +163,15 @@ export interface TokenPolicy {
   metrics: boolean;
   /** May use cloud models and web search/fetch, which run on the owner's ollama.com account. */
   cloud: boolean;
+  /** Its share of Ollama's slots against other busy tokens (2 gets twice the share of 1). */
+  weight: number;
+  /** batch: served only when no interactive request waits (or after the starvation guard). */
+  priority: Priority;
+  /** Requests it may have waiting for a slot at once. */
+  queue: number;
+  /** Prompt + completion tokens it may use per day (local midnight) and per month (the 1st); null: no budget. */
+  dailyTokens: number | null;
+  monthlyTokens: number | null;
   expiresAt: number | null;
 }
 
@@ -213,4 +223,9 @@ export interface Settings {
   /** Dashboard sessions end after this long unused, and after this long in all. */
   adminIdleMinutes: number;
   adminSessionHours: number;
+  /** Requests Ollama runs at once: more wait in Gatehouse, served fairly. 0 turns the scheduler off. */
+  upstreamSlots: number;
+  /** The longest a request waits for a slot (then 503), and a batch request behind interactive ones. */
+  queueTimeoutSeconds: number;
+  batchMaxWaitSeconds: number;
 }

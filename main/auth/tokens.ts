@@ -1,29 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { modelPatterns, tokenLimit, tokenName, tokenScope } from '../../preload/rules';
+import { tokenName, tokenPolicyFields } from '../../preload/rules';
 import { GatehouseError, parseArgument, UsageError } from '../errors';
 import type { Actor } from '../metering/records';
 import type { Store } from '../store/store';
-import { withoutHash, type Scope, type TokenPolicy, type TokenRecord } from '../store/tokens-repo';
+import { withoutHash, type TokenPolicy, type TokenRecord } from '../store/tokens-repo';
 import { hashToken, mintToken, tokenHint } from './token-format';
 
-export interface CreateTokenInput {
-  name: string;
-  scope?: Scope;
-  allowModels?: string[];
-  denyModels?: string[];
-  rpm?: number | null;
-  concurrency?: number | null;
-  metrics?: boolean;
-  cloud?: boolean;
-  expiresAt?: number | null;
-}
+/** What a new token may be given: the contract's rules (see createInput below). */
+export type CreateTokenInput = z.input<typeof createInput>;
 
 export interface CreatedToken {
   record: TokenRecord;
   /** The secret. It exists only here: the store keeps its hash. Show it once. */
   token: string;
 }
+
+/** Requests a token may have waiting for a slot, unless set. */
+export const DEFAULT_QUEUE = 16;
 
 /** The policy in a line for the audit log. */
 function describePolicy(p: TokenPolicy): string {
@@ -35,6 +29,11 @@ function describePolicy(p: TokenPolicy): string {
     p.concurrency ? `concurrency=${p.concurrency}` : '',
     p.metrics ? 'metrics' : '',
     p.cloud ? 'cloud' : '',
+    p.weight !== 1 ? `weight=${p.weight}` : '',
+    p.priority !== 'interactive' ? `priority=${p.priority}` : '',
+    p.queue !== 16 ? `queue=${p.queue}` : '',
+    p.dailyTokens ? `daily-tokens=${p.dailyTokens}` : '',
+    p.monthlyTokens ? `monthly-tokens=${p.monthlyTokens}` : '',
     p.expiresAt ? `expires=${new Date(p.expiresAt).toISOString()}` : '',
   ]
     .filter(Boolean)
@@ -42,17 +41,7 @@ function describePolicy(p: TokenPolicy): string {
 }
 
 /** What create() and update() accept: the contract's own rules, so both say the same. */
-const createInput = z.object({
-  name: tokenName,
-  scope: tokenScope.optional(),
-  allowModels: modelPatterns('Allowed models').optional(),
-  denyModels: modelPatterns('Denied models').optional(),
-  rpm: tokenLimit('Requests per minute').optional(),
-  concurrency: tokenLimit('Concurrency').optional(),
-  metrics: z.boolean().optional(),
-  cloud: z.boolean().optional(),
-  expiresAt: z.number().nullable().optional(),
-});
+const createInput = z.object({ name: tokenName, ...tokenPolicyFields, expiresAt: z.number().nullable().optional() });
 const policyChanges = createInput.omit({ name: true }).partial();
 
 function checkExpiry(value: number | null | undefined, now: number): number | null {
@@ -86,6 +75,11 @@ export class TokenService {
       concurrency: given.concurrency === undefined ? defaults.defaultConcurrency || null : given.concurrency,
       metrics: given.metrics === true,
       cloud: given.cloud === true,
+      weight: given.weight ?? 1,
+      priority: given.priority ?? 'interactive',
+      queue: given.queue ?? DEFAULT_QUEUE,
+      dailyTokens: given.dailyTokens ?? null,
+      monthlyTokens: given.monthlyTokens ?? null,
       expiresAt: checkExpiry(given.expiresAt, now),
     };
     if (this.store.tokens.find(name)?.revokedAt === null) {
@@ -132,6 +126,11 @@ export class TokenService {
       concurrency: has('concurrency') ? (given.concurrency ?? null) : current.concurrency,
       metrics: has('metrics') ? given.metrics === true : current.metrics,
       cloud: has('cloud') ? given.cloud === true : current.cloud,
+      weight: given.weight ?? current.weight,
+      priority: given.priority ?? current.priority,
+      queue: given.queue ?? current.queue,
+      dailyTokens: has('dailyTokens') ? (given.dailyTokens ?? null) : current.dailyTokens,
+      monthlyTokens: has('monthlyTokens') ? (given.monthlyTokens ?? null) : current.monthlyTokens,
       expiresAt: has('expiresAt') ? checkExpiry(given.expiresAt, this.clock()) : current.expiresAt,
     };
     this.store.audited({ actor, action: 'token.updated', target: current.name, detail: describePolicy(policy) }, () =>

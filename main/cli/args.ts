@@ -7,6 +7,12 @@ export function intFlag(value: string | undefined, name: string): number | undef
   return Number(value);
 }
 
+/** A flag's number (`--weight 2.5`); the contract's rules say which ones are accepted. */
+export function numberFlag(value: string, name: string): number {
+  if (!/^\d+(\.\d+)?$/.test(value)) throw new UsageError(`--${name} takes a number, not "${value}".`);
+  return Number(value);
+}
+
 /** A comma-separated flag (`--models llama*,qwen*`) as its entries. */
 export function listFlag(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;

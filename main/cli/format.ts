@@ -23,7 +23,14 @@ export function tokenStatus(t: TokenRecord, now = Date.now()): string {
   return 'active';
 }
 
-export function tokenRows(tokens: TokenRecord[], now = Date.now()): string {
+/** 1500000 → 1.5M, 20000 → 20k: budgets at a glance. */
+export function compact(n: number): string {
+  if (n >= 1e6) return `${+(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e3) return `${+(n / 1e3).toFixed(1)}k`;
+  return String(n);
+}
+
+export function tokenRows(tokens: TokenRecord[], now = Date.now(), spent: (id: string) => { day: number; month: number } = () => ({ day: 0, month: 0 })): string {
   return table(
     ['ID', 'NAME', 'SCOPE', 'MODELS', 'LIMITS', 'EXPIRES', 'LAST USED', 'STATUS'],
     tokens.map((t) => [
@@ -31,7 +38,14 @@ export function tokenRows(tokens: TokenRecord[], now = Date.now()): string {
       `${t.name} (…${t.hint})`,
       [t.scope, t.metrics && t.scope !== 'admin' ? 'metrics' : '', t.cloud ? 'cloud' : ''].filter(Boolean).join('+'),
       [t.allowModels.length ? t.allowModels.join(',') : 'all', ...(t.denyModels.length ? [`not ${t.denyModels.join(',')}`] : [])].join(' '),
-      [t.rpm ? `${t.rpm}/min` : '', t.concurrency ? `${t.concurrency} at once` : ''].filter(Boolean).join(', ') || '-',
+      [
+        t.rpm ? `${t.rpm}/min` : '',
+        t.concurrency ? `${t.concurrency} at once` : '',
+        t.weight !== 1 ? `weight ${t.weight}` : '',
+        t.priority === 'batch' ? 'batch' : '',
+        t.dailyTokens ? `${compact(spent(t.id).day)} of ${compact(t.dailyTokens)} tokens today` : '',
+        t.monthlyTokens ? `${compact(spent(t.id).month)} of ${compact(t.monthlyTokens)} tokens this month` : '',
+      ].filter(Boolean).join(', ') || '-',
       t.expiresAt === null ? 'never' : when(t.expiresAt, now),
       when(t.lastUsedAt, now),
       tokenStatus(t, now),

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import type { Args } from '../../preload/contract';
 import { tokenScope } from '../../preload/rules';
+import { Budgets } from '../auth/budgets';
 import { TokenService } from '../auth/tokens';
 import { parseArgument, UsageError } from '../errors';
-import { intFlag, listFlag } from './args';
+import { intFlag, listFlag, numberFlag } from './args';
 import { withControl, withStore, type Output } from './context';
 import { tokenJson, tokenRows } from './format';
 import { action, command, dataDirOption, runCommand, type Ran } from './program';
@@ -19,6 +20,11 @@ export interface PolicyFlags {
   expires?: string;
   metrics?: boolean;
   cloud?: boolean;
+  weight?: string;
+  priority?: string;
+  queue?: string;
+  dailyTokens?: string;
+  monthlyTokens?: string;
 }
 
 /** Declares the policy flags once; `update` also takes their negations and `none`/`never`. */
@@ -32,7 +38,12 @@ export function withPolicyOptions(cmd: Command, update = false): Command {
     .option('--concurrency <n>', `requests running at once${update ? ' (none: no limit)' : ''}`)
     .option('--expires <when>', `30d, 12h or a date such as 2027-01-31${update ? '; never: no expiry' : ''}`)
     .option('--metrics', 'may read /metrics (for Prometheus)')
-    .option('--cloud', "may use cloud models (name:cloud, …-cloud) and web search/fetch, which run on this computer's ollama.com account");
+    .option('--cloud', "may use cloud models (name:cloud, …-cloud) and web search/fetch, which run on this computer's ollama.com account")
+    .option('--weight <n>', 'its share of the GPU against other busy tokens (default 1; 2 gets twice the share)')
+    .option('--priority <p>', 'interactive (the default) or batch (waits while interactive requests do)')
+    .option('--queue <n>', 'requests it may have waiting for the GPU (default 16)')
+    .option('--daily-tokens <n>', `prompt + completion tokens per day, from local midnight${update ? ' (none: no budget)' : ''}`)
+    .option('--monthly-tokens <n>', `prompt + completion tokens per month, from the 1st${update ? ' (none: no budget)' : ''}`);
   if (update) cmd.option('--no-metrics', 'may no longer read /metrics').option('--no-cloud', 'may no longer use cloud models');
   return cmd;
 }
@@ -52,6 +63,11 @@ export function policyFromFlags(values: PolicyFlags): PolicyChanges {
   if (values.expires !== undefined) policy.expiresIn = values.expires === 'never' ? null : values.expires;
   if (values.metrics !== undefined) policy.metrics = values.metrics;
   if (values.cloud !== undefined) policy.cloud = values.cloud;
+  if (values.weight !== undefined) policy.weight = numberFlag(values.weight, 'weight');
+  if (values.priority !== undefined) policy.priority = values.priority as 'interactive' | 'batch';
+  if (values.queue !== undefined) policy.queue = numberFlag(values.queue, 'queue');
+  if (values.dailyTokens !== undefined) policy.dailyTokens = values.dailyTokens === 'none' ? null : (intFlag(values.dailyTokens, 'daily-tokens') ?? null);
+  if (values.monthlyTokens !== undefined) policy.monthlyTokens = values.monthlyTokens === 'none' ? null : (intFlag(values.monthlyTokens, 'monthly-tokens') ?? null);
   return policy;
 }
 
@@ -91,9 +107,14 @@ export function tokenGroup(io: Output, ran: Ran): Command {
     .option('--json', 'as JSON')
     .action(
       action(ran, (values: { dataDir?: string; json?: boolean }) => {
-        const tokens = withStore(values.dataDir, (store) => new TokenService(store, { actor: 'cli' }).list());
-        if (values.json) io.out(JSON.stringify(tokens.map((t) => tokenJson(t))));
-        else io.out(tokens.length ? tokenRows(tokens) : 'No tokens yet. Create one with: gatehouse token create --name <name>');
+        const { tokens, used } = withStore(values.dataDir, (store) => {
+          const list = new TokenService(store, { actor: 'cli' }).list();
+          const budgets = Budgets.overStore((since) => store.metering.hourlySince(since));
+          return { tokens: list, used: new Map(list.map((t) => [t.id, budgets.used(t.id)])) };
+        });
+        const spent = (id: string) => used.get(id) ?? { day: 0, month: 0 };
+        if (values.json) io.out(JSON.stringify(tokens.map((t) => ({ ...tokenJson(t), spent: spent(t.id) }))));
+        else io.out(tokens.length ? tokenRows(tokens, Date.now(), spent) : 'No tokens yet. Create one with: gatehouse token create --name <name>');
         return 0;
       }),
     );

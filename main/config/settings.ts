@@ -31,6 +31,10 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   registryAllowList: DEFAULT_REGISTRIES,
   adminIdleMinutes: 30,
   adminSessionHours: 12,
+  // Ollama's own default OLLAMA_NUM_PARALLEL is 1 to 4 by memory; 4 keeps a big GPU busy.
+  upstreamSlots: 4,
+  queueTimeoutSeconds: 300,
+  batchMaxWaitSeconds: 120,
 });
 
 export type SettingKey = keyof Settings;
@@ -127,6 +131,9 @@ export const SETTING_SCHEMAS = {
   registryAllowList: registryList,
   adminIdleMinutes: intIn('adminIdleMinutes', 1, 24 * 60),
   adminSessionHours: intIn('adminSessionHours', 1, 24 * 30),
+  upstreamSlots: intIn('upstreamSlots', 0, 256),
+  queueTimeoutSeconds: intIn('queueTimeoutSeconds', 1, 3600),
+  batchMaxWaitSeconds: intIn('batchMaxWaitSeconds', 1, 3600),
 } satisfies { [K in SettingKey]: z.ZodType<Settings[K], unknown> };
 
 export function isSettingKey(key: string): key is SettingKey {

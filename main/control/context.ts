@@ -1,5 +1,6 @@
 import type { Endpoint, ParsedArgs, Results } from '../../preload/contract';
 import type { AdminAccount } from '../auth/admin-account';
+import type { Budgets } from '../auth/budgets';
 import type { TokenVerifier } from '../auth/token-verifier';
 import type { TokenService } from '../auth/tokens';
 import type { Settings } from '../config/settings';
@@ -8,6 +9,8 @@ import type { Actor } from '../metering/records';
 import type { OllamaClient } from '../ollama/client';
 import type { PullJobs } from '../ollama/pull-jobs';
 import type { OllamaSupervisor } from '../ollama/supervisor';
+import type { Scheduler } from '../gateway/scheduler';
+import type { QueueMetrics } from '../metering/queue-metrics';
 import type { Invites } from '../share/invites';
 import type { Store } from '../store/store';
 import type { TlsMaterial } from '../tls/tls-manager';
@@ -39,6 +42,11 @@ export interface ControlContext {
   tokens?: TokenService;
   account?: AdminAccount;
   invites?: Invites;
+  /** The fair queue in front of Ollama, for the Overview. */
+  scheduler?: Scheduler;
+  queue?: QueueMetrics;
+  /** Tokens each API token used today and this month (else read from the store). */
+  budgets?: Budgets;
 }
 
 /** Every operation of the contract, each taking its parsed arguments and who asked. */

@@ -11,7 +11,7 @@ type Listener<E extends EventName> = (payload: Events[E]) => void;
 export function argumentsError(operation: string, error: z.ZodError): UsageError {
   const first = error.issues[0];
   const where = first?.path.length ? `${first.path.join('.')}: ` : '';
-  return new UsageError(`Invalid arguments for ${operation}: ${where}${first?.message ?? 'not accepted'}.`);
+  return new UsageError(`Invalid arguments for ${operation}: ${where}${(first?.message ?? 'not accepted').replace(/\.$/, '')}.`);
 }
 
 export function isOperation(name: string): name is Operation {

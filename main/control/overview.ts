@@ -1,11 +1,26 @@
-import type { Overview } from '../../preload/contract';
+import type { Overview, QueueView } from '../../preload/contract';
 import type { HandlerContext, Handlers } from './context';
 import { activityFrom, metricsFrom, startOfLocalDay } from './metrics-view';
 
 export const DAY_MS = 86_400_000;
 
+function queueView(ctx: HandlerContext): QueueView | null {
+  if (!ctx.scheduler) return null;
+  const snapshot = ctx.scheduler.snapshot();
+  const names = new Map(ctx.store.tokens.all().map((t) => [t.id, t.name]));
+  const waits = ctx.queue?.waits() ?? { p50: null, p95: null };
+  return {
+    slots: snapshot.slots,
+    busy: snapshot.busy,
+    waiting: snapshot.waiting,
+    clients: snapshot.byClient.map((c) => ({ name: names.get(c.id) ?? c.id, running: c.running, waiting: c.waiting })),
+    waitP50Ms: waits.p50,
+    waitP95Ms: waits.p95,
+  };
+}
+
 /** The Overview page's numbers, the Metrics page's charts and the Activity page's logs. */
-export function overviewHandlers(ctx: HandlerContext): Pick<Handlers, 'getOverview' | 'setPaused' | 'getMetrics' | 'listActivity'> {
+export function overviewHandlers(ctx: HandlerContext): Pick<Handlers, 'getOverview' | 'getQueue' | 'setPaused' | 'getMetrics' | 'listActivity'> {
   return {
     getOverview: (): Overview => {
       const serving = ctx.serving?.() ?? null;
@@ -24,8 +39,10 @@ export function overviewHandlers(ctx: HandlerContext): Pick<Handlers, 'getOvervi
         today,
         activeTokens: ctx.verifier?.activeTokens ?? ctx.store.tokens.all().filter((t) => t.revokedAt === null).length,
         live: ctx.metering?.live() ?? [],
+        queue: queueView(ctx),
       };
     },
+    getQueue: () => queueView(ctx),
     setPaused: ({ paused }, actor) => {
       ctx.store.setSetting('paused', paused, actor);
       ctx.changed('settings');

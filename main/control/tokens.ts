@@ -1,4 +1,5 @@
 import type { TokenView } from '../../preload/contract';
+import { Budgets } from '../auth/budgets';
 import { parseExpiry } from '../auth/duration';
 import type { HandlerContext, Handlers } from './context';
 import { DAY_MS } from './overview';
@@ -17,7 +18,8 @@ export function tokenHandlers(ctx: HandlerContext): Pick<Handlers, 'listTokens' 
         u.tokensOut += row.completion_tokens;
         usage.set(row.token_id, u);
       }
-      return ctx.tokens.list().map((t) => ({ ...t, usage: usage.get(t.id) ?? { ...NO_USAGE } }));
+      const budgets = ctx.budgets ?? Budgets.overStore((since) => ctx.store.metering.hourlySince(since), ctx.clock);
+      return ctx.tokens.list().map((t) => ({ ...t, usage: usage.get(t.id) ?? { ...NO_USAGE }, spent: budgets.used(t.id) }));
     },
     createToken: ({ expiresIn, ...input }, actor) => {
       const created = ctx.tokens.create({ ...input, ...(expiresIn ? { expiresAt: parseExpiry(expiresIn, ctx.clock()) } : {}) }, actor);

@@ -7,6 +7,7 @@ import type { Logger } from '../log';
 import type { Metering } from '../metering/metering';
 import type { SecuritySink } from '../metering/security-events';
 import type { HostNames } from '../tls/addresses';
+import type { Budgets } from '../auth/budgets';
 import { Lockout } from '../auth/lockout';
 import { requestContext, type TokenAuthOptions } from './access';
 import { DEFAULT_CONNECTION_LIMITS, guardConnections, serverTimeouts, type ConnectionLimits } from './connection-guard';
@@ -15,6 +16,8 @@ import { invitePlugin, type InviteDeps } from './invite-plugin';
 import { sendProblem } from './problems';
 import { answerPlainHttpOnTls } from './plain-http-guard';
 import { metricsRoute } from './metrics-route';
+import { queueRoute } from './queue-route';
+import type { Scheduler } from './scheduler';
 import { proxyPlugin } from './proxy';
 import { requestTargetGate } from './request-target';
 
@@ -29,6 +32,10 @@ export interface GatewayDeps {
   log: Logger;
   security: SecuritySink;
   metering: Metering;
+  /** The fair queue in front of Ollama's slots, and who hears how long each request waited. */
+  scheduler: Scheduler;
+  budgets?: Budgets;
+  queueWaited?: (ms: number) => void;
   /** The dashboard and its API at /admin; absent in cores that serve no dashboard. */
   admin?: AdminDeps;
   /** Invite pages at /invite; absent in cores without them. */
@@ -67,7 +74,8 @@ async function gatedRoutes(gated: FastifyInstance, deps: GatewayDeps): Promise<v
   }, deps.clock);
   const auth: TokenAuthOptions = { verifier: deps.verifier, settings: deps.settings, lockout, hostNames: deps.hostNames, scheme: deps.https ? 'https' : 'http', security: deps.security, ...clock };
   await gated.register(metricsRoute, { settings: deps.settings, auth, metering: deps.metering });
-  await gated.register(proxyPlugin, { settings: deps.settings, auth, metering: deps.metering, ...clock });
+  await gated.register(queueRoute, { auth, scheduler: deps.scheduler, settings: deps.settings });
+  await gated.register(proxyPlugin, { settings: deps.settings, auth, metering: deps.metering, ...(deps.budgets ? { budgets: deps.budgets } : {}), queue: { scheduler: deps.scheduler, settings: deps.settings, ...(deps.queueWaited ? { waited: deps.queueWaited } : {}) }, ...clock });
 }
 
 /** Builds the gateway: `/healthz`, and everything else through the access checks to the proxy. */

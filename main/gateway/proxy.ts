@@ -1,8 +1,9 @@
 import httpProxy from '@fastify/http-proxy';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Budgets } from '../auth/budgets';
 import type { Settings } from '../config/settings';
 import type { Metering } from '../metering/metering';
-import { cors, limits, modelPolicy, pauseGate, routeGuard, tokenAuth, type TokenAuthOptions } from './access';
+import { cors, fairQueue, limits, modelPolicy, pauseGate, routeGuard, tokenAuth, type FairQueueOptions, type TokenAuthOptions } from './access';
 import { decodeBody } from './body-encoding';
 import { forward } from './forward';
 import { sendProblem } from './problems';
@@ -12,6 +13,8 @@ export interface ProxyDeps {
   settings: () => Readonly<Settings>;
   auth: TokenAuthOptions;
   metering: Metering;
+  queue: FairQueueOptions;
+  budgets?: Budgets;
   clock?: () => number;
 }
 
@@ -57,8 +60,9 @@ export async function proxyPlugin(scope: FastifyInstance, deps: ProxyDeps): Prom
   await scope.register(pauseGate, { settings });
   await scope.register(tokenAuth, deps.auth);
   await scope.register(routeGuard);
-  await scope.register(limits, { settings, ...(deps.clock ? { clock: deps.clock } : {}) });
+  await scope.register(limits, { settings, ...(deps.budgets ? { budgets: deps.budgets } : {}), ...(deps.clock ? { clock: deps.clock } : {}) });
   await scope.register(modelPolicy, { settings, isRemote: (canonical) => deps.metering.isRemoteModel(canonical) });
+  await scope.register(fairQueue, deps.queue);
 
   await scope.register((blobs) => blobProxy(blobs, deps));
 

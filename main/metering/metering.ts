@@ -41,6 +41,7 @@ export class Metering {
   private readonly series = new Map<string, Series>();
   private readonly liveRequests = new Map<number, LiveRequest>();
   private readonly liveListeners = new Set<() => void>();
+  private readonly spendListeners = new Set<(tokenId: string, tokens: number) => void>();
   private nextLiveId = 1;
 
   constructor(
@@ -144,8 +145,16 @@ export class Metering {
     return () => this.liveListeners.delete(listener);
   }
 
+  /** Told of the tokens (prompt + completion) each finished request of an API token used: the budgets. */
+  onSpend(listener: (tokenId: string, tokens: number) => void): () => void {
+    this.spendListeners.add(listener);
+    return () => this.spendListeners.delete(listener);
+  }
+
   record(r: RequestRecord, liveId?: number): void {
     this.m.inFlight.dec();
+    const used = (r.promptTokens ?? 0) + (r.completionTokens ?? 0);
+    if (r.tokenId && used > 0) for (const listener of this.spendListeners) listener(r.tokenId, used);
     if (liveId !== undefined && this.liveRequests.delete(liveId)) this.notifyLive();
     const model = this.labels ? this.labels.label(r.model, r.status) : (r.model ?? '');
     r.modelLabel = model;

@@ -215,6 +215,19 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE usage_hourly DROP COLUMN ttfb_p95;
     `,
   },
+  {
+    version: 8,
+    name: 'fair shares of the GPU and token budgets',
+    sql: `
+      -- A token's share of Ollama's slots, whether it may wait behind interactive requests, how
+      -- many of its requests may wait, and its daily and monthly token budgets (null: none).
+      ALTER TABLE tokens ADD COLUMN weight REAL NOT NULL DEFAULT 1 CHECK (weight > 0);
+      ALTER TABLE tokens ADD COLUMN priority TEXT NOT NULL DEFAULT 'interactive' CHECK (priority IN ('interactive', 'batch'));
+      ALTER TABLE tokens ADD COLUMN queue INTEGER NOT NULL DEFAULT 16 CHECK (queue >= 0);
+      ALTER TABLE tokens ADD COLUMN daily_tokens INTEGER CHECK (daily_tokens > 0);
+      ALTER TABLE tokens ADD COLUMN monthly_tokens INTEGER CHECK (monthly_tokens > 0);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -1,5 +1,5 @@
 import type { Db } from './database';
-import type { Scope, TokenPolicy, TokenRecord } from '../../preload/types';
+import type { Priority, Scope, TokenPolicy, TokenRecord } from '../../preload/types';
 export type { Scope, TokenPolicy, TokenRecord } from '../../preload/types';
 
 export { SCOPES } from '../../preload/rules';
@@ -20,6 +20,11 @@ interface Row {
   concurrency: number | null;
   metrics: number;
   cloud: number;
+  weight: number;
+  priority: Priority;
+  queue: number;
+  daily_tokens: number | null;
+  monthly_tokens: number | null;
   created_at: number;
   expires_at: number | null;
   last_used_at: number | null;
@@ -38,6 +43,11 @@ const fromRow = (r: Row): StoredToken => ({
   concurrency: r.concurrency,
   metrics: r.metrics === 1,
   cloud: r.cloud === 1,
+  weight: r.weight,
+  priority: r.priority,
+  queue: r.queue,
+  dailyTokens: r.daily_tokens,
+  monthlyTokens: r.monthly_tokens,
   createdAt: r.created_at,
   expiresAt: r.expires_at,
   lastUsedAt: r.last_used_at,
@@ -54,8 +64,8 @@ export class TokenRepository {
   constructor(private readonly db: Db) {
     this.statements = {
       insert: db.prepare(
-        `INSERT INTO tokens (id, name, hash, hint, scope, allow_models, deny_models, rpm, concurrency, metrics, cloud, created_at, expires_at)
-         VALUES (@id, @name, @hash, @hint, @scope, @allowModels, @denyModels, @rpm, @concurrency, @metrics, @cloud, @createdAt, @expiresAt)`,
+        `INSERT INTO tokens (id, name, hash, hint, scope, allow_models, deny_models, rpm, concurrency, metrics, cloud, weight, priority, queue, daily_tokens, monthly_tokens, created_at, expires_at)
+         VALUES (@id, @name, @hash, @hint, @scope, @allowModels, @denyModels, @rpm, @concurrency, @metrics, @cloud, @weight, @priority, @queue, @dailyTokens, @monthlyTokens, @createdAt, @expiresAt)`,
       ),
       all: db.prepare<[], Row>('SELECT * FROM tokens ORDER BY created_at, id'),
       byId: db.prepare<[string], Row>('SELECT * FROM tokens WHERE id = ?'),
@@ -65,7 +75,8 @@ export class TokenRepository {
       revoke: db.prepare<[number, string]>('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
       update: db.prepare(
         `UPDATE tokens SET scope = @scope, allow_models = @allowModels, deny_models = @denyModels, rpm = @rpm,
-           concurrency = @concurrency, metrics = @metrics, cloud = @cloud, expires_at = @expiresAt WHERE id = @id`,
+           concurrency = @concurrency, metrics = @metrics, cloud = @cloud, weight = @weight, priority = @priority, queue = @queue,
+           daily_tokens = @dailyTokens, monthly_tokens = @monthlyTokens, expires_at = @expiresAt WHERE id = @id`,
       ),
       touch: db.prepare<[number, string]>(
         'UPDATE tokens SET last_used_at = max(coalesce(last_used_at, 0), ?) WHERE id = ?',

@@ -1,6 +1,6 @@
 /**
  * The access checks, one named plugin each, in the order a request meets them:
- * request context → CORS → pause gate → token auth → route guard → limits → model policy.
+ * request context → CORS → pause gate → token auth → route guard → limits → model policy → fair queue.
  */
 export { requestContext, type RequestContext, type RequestContextOptions } from './request-context';
 export { cors } from './cors';
@@ -9,3 +9,4 @@ export { tokenAuth, type TokenAuthOptions } from './token-auth';
 export { routeGuard } from './route-guard';
 export { limits } from './limits';
 export { modelPolicy, type ModelPolicyOptions } from './model-policy';
+export { fairQueue, type FairQueueOptions } from './fair-queue';

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import type { Budgets, BudgetVerdict } from '../../auth/budgets';
 import { ConcurrencyLimiter, RateLimiter } from '../../auth/limits';
 import type { Settings } from '../../config/settings';
 import { BodyBudget } from '../body-budget';
@@ -27,12 +28,18 @@ function reserveBody(request: FastifyRequest, reply: FastifyReply, budget: BodyB
   return false;
 }
 
+/** Says which budget is spent and when it comes back, in this computer's time. */
+function budgetMessage(name: string, b: Extract<BudgetVerdict, { ok: false }>): string {
+  const when = new Date(b.resetsAt).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+  return `The token "${name}" has used its ${b.period === 'day' ? 'daily' : 'monthly'} budget of ${b.limit} tokens (${b.spent} used). It renews on ${when} (the Gatehouse computer's time), or the owner can raise it.`;
+}
+
 /**
  * A token's own limits (requests running at once, requests per minute), then the memory that
  * bodies waiting to be read may take (blob uploads stream through and are not counted).
  */
 export const limits = fp(
-  (scope: FastifyInstance, options: { settings: () => Readonly<Settings>; clock?: () => number }, done: () => void) => {
+  (scope: FastifyInstance, options: { settings: () => Readonly<Settings>; budgets?: Budgets; clock?: () => number }, done: () => void) => {
     const rate = new RateLimiter(options.clock ?? Date.now);
     const concurrency = new ConcurrencyLimiter();
     const bodyLimit = options.settings().bodyLimitMiB * MiB;
@@ -42,6 +49,12 @@ export const limits = fp(
     const admitToken = (request: FastifyRequest, reply: FastifyReply): boolean => {
       const token = request.gatehouse.token;
       if (!token) return true;
+      // Checked from memory, before anything is counted against the token.
+      const budget = options.budgets?.check(token);
+      if (budget && !budget.ok) {
+        sendProblem(reply, { status: 429, code: 'budget_spent', message: budgetMessage(token.name, budget), headers: { 'retry-after': String(budget.retryAfterSeconds) } });
+        return false;
+      }
       if (token.concurrency && concurrency.current(token.id) >= token.concurrency) {
         const message = `The token "${token.name}" already has ${token.concurrency} request(s) running, its limit. Wait for one to finish.`;
         reply.refuse('concurrency_limited', { status: 429, code: 'concurrency_limit', message, headers: { 'retry-after': '1' } });

@@ -5,6 +5,7 @@ import { ago, count } from '../format';
 import { useAction, useEvent, useLoad } from '../hooks';
 import { Card, CopyButton, ErrorNote, Loading, Stat, TableHead } from '../ui';
 import { OllamaCard } from './OllamaCard';
+import { QueueCard } from './QueueCard';
 
 export function Overview() {
   const overview = useLoad(() => api.getOverview());
@@ -44,6 +45,8 @@ export function Overview() {
       </Card>
 
       <OllamaCard status={ollamaStatus} />
+
+      <QueueCard />
 
       <Card title="Today">
         <div className="stats">

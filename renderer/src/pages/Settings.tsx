@@ -33,6 +33,14 @@ const GROUPS: Array<{ title: string; fields: Field[] }> = [
     ],
   },
   {
+    title: 'Sharing the GPU',
+    fields: [
+      { key: 'upstreamSlots', label: 'Requests Ollama runs at once (0: no queue in Gatehouse)', type: 'number', help: 'Match OLLAMA_NUM_PARALLEL. More requests wait here and are served fairly between tokens.' },
+      { key: 'queueTimeoutSeconds', label: 'Longest wait for a free slot (seconds)', type: 'number' },
+      { key: 'batchMaxWaitSeconds', label: 'Longest wait of a batch token behind interactive ones (seconds)', type: 'number' },
+    ],
+  },
+  {
     title: 'Defaults for new tokens',
     fields: [
       { key: 'defaultRpm', label: 'Requests per minute (0: no limit)', type: 'number' },

@@ -3,6 +3,7 @@ import type { Args, Results } from '../../../preload/contract';
 import { api } from '../api';
 import { useAction, useLoad } from '../hooks';
 import { CopyButton, ErrorNote } from '../ui';
+import { DEFAULT_SHARE, ShareFields, shareArgs, type ShareValues } from './ShareFields';
 
 const EXPIRIES = [
   ['', 'Never'],
@@ -35,6 +36,7 @@ export function TokenForm({ onCreated, submitLabel = 'Create token', defaultName
   const [expiresIn, setExpiresIn] = useState<string>('90d');
   const [metrics, setMetrics] = useState(false);
   const [cloud, setCloud] = useState(false);
+  const [share, setShare] = useState<ShareValues>(DEFAULT_SHARE);
   const create = useAction((args: Args<'createToken'>) => api.createToken(args));
 
   const submit = async (e: FormEvent) => {
@@ -49,6 +51,7 @@ export function TokenForm({ onCreated, submitLabel = 'Create token', defaultName
       expiresIn: expiresIn || null,
       metrics,
       cloud,
+      ...shareArgs(share),
     });
     if (created) {
       onCreated(created);
@@ -122,6 +125,7 @@ export function TokenForm({ onCreated, submitLabel = 'Create token', defaultName
       <label className="check">
         <input type="checkbox" checked={cloud} onChange={(e) => setCloud(e.target.checked)} /> May use cloud models and web search (they run on this computer&apos;s ollama.com account)
       </label>
+      <ShareFields value={share} onChange={setShare} />
       <ErrorNote error={create.error} />
       <div className="row end">
         <button type="submit" className="primary" disabled={create.busy}>
