@@ -6,13 +6,15 @@
  * alice's time to first byte (p50, p95), the fake's busy fraction, and whether batch finished.
  * Bounded: each setup runs until alice is done (at most BENCH_FAIR_SECONDS, default 60).
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { createCore } from '../../main/core';
 import { silentLogger } from '../../main/log';
 import { percentile } from '../../main/metering/histogram';
 import { startFakeOllama } from '../fixtures/fake-ollama';
-import { tempDir } from '../helpers';
 
 const K = Number(process.env.BENCH_FAIR_SLOTS ?? 4);
 const CHUNKS = 10;
@@ -60,7 +62,7 @@ async function main(): Promise<void> {
   console.log(`Fair sharing: ${K} slots, ${SERVICE_MS} ms per generation; batch keeps 40 in flight, alice sends 10 one after another.`);
   const direct = await scenario('direct to Ollama (FIFO)', fake.url, { batch: null, alice: null }, fake);
   for (const slots of [0, K]) {
-    const core = await createCore({ dataDir: tempDir(), tls: false, log: silentLogger, controlSocket: false, overrides: { host: '127.0.0.1', port: 0, upstream: fake.url } });
+    const core = await createCore({ dataDir: mkdtempSync(join(tmpdir(), 'gatehouse-fair-')), tls: false, log: silentLogger, controlSocket: false, overrides: { host: '127.0.0.1', port: 0, upstream: fake.url } });
     core.store.setSetting('upstreamSlots', slots, 'system');
     const info = await core.listen();
     const tokens = { batch: core.tokens.create({ name: 'batch', queue: 64 }).token, alice: core.tokens.create({ name: 'alice' }).token };
