@@ -90,6 +90,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     bodyLimit: bodyLimitMiB * MiB,
     // Never trust X-Forwarded-For: the client address decides "local or not".
     trustProxy: false,
+    // A schema checks what was sent; it never turns a number or an array into the string it wanted.
+    ajv: { customOptions: { coerceTypes: false } },
     return503OnClosing: true,
     routerOptions: { maxParamLength: 500 },
     clientErrorHandler: answerUnreadable,

@@ -27,6 +27,12 @@ export interface InviteDeps {
   security: SecuritySink;
 }
 
+/** What a redemption must be: a short id and a secret string; anything else is a 400, never run. */
+const redeemSchema = {
+  params: { type: 'object', properties: { id: { type: 'string', maxLength: 40 } }, required: ['id'] },
+  body: { type: 'object', properties: { secret: { type: 'string', maxLength: 100 } }, required: ['secret'] },
+} as const;
+
 /**
  * The page a teammate opens from an invite link, and its small API. No sign-in: the invite's
  * secret (from the link's fragment, never sent in a URL) is the credential, good once. Answers
@@ -71,9 +77,9 @@ export async function invitePlugin(app: FastifyInstance, deps: InviteDeps): Prom
     return reply.type('application/x-pem-file').header('content-disposition', 'attachment; filename="gatehouse-ca.crt"').send(ca.pem);
   });
 
-  app.post<{ Params: { id: string }; Body: { secret?: unknown } }>('/invite/:id/redeem', { bodyLimit: 2048 }, (request, reply) => {
+  app.post<{ Params: { id: string }; Body: { secret: string } }>('/invite/:id/redeem', { bodyLimit: 2048, schema: redeemSchema }, (request, reply) => {
     try {
-      const created = deps.invites.redeem(request.params.id, request.body?.secret);
+      const created = deps.invites.redeem(request.params.id, request.body.secret);
       const endpoint = `${deps.tls ? 'https' : 'http'}://${request.headers.host}`;
       const model = created.record.allowModels.find((m) => !/[*?[]/.test(m)) ?? 'llama3.2';
       return { name: created.record.name, token: created.token, endpoint, caFingerprint: deps.ca()?.fingerprint ?? null, snippets: clientSnippets({ endpoint, token: created.token, model, localCa: deps.ca() !== null }) };

@@ -81,6 +81,18 @@ describe('invites', async () => {
     assert.ok(h.core.store.metering.securitySince(0).filter((e) => e.kind === 'invite_failed').reduce((n, e) => n + (e.count ?? 1), 0) >= 3);
   });
 
+  it('refuses a redemption that is not an id and a secret string with 400, and issues nothing', async () => {
+    const inv = await create('erin');
+    const before = h.core.store.tokens.all().length;
+    for (const body of [{ secret: 42 }, { secret: ['x'] }, {}, { secret: 'x'.repeat(101) }, 'not json']) {
+      const res = await call(`${h.url}/invite/${inv.id}/redeem`, { body: body as object, ca: h.ca! });
+      assert.equal(res.status, 400, JSON.stringify(body));
+    }
+    assert.equal(h.core.store.tokens.all().length, before);
+    const listed = (await api('listInvites')).json<Array<{ id: string; state: string }>>().find((i) => i.id === inv.id);
+    assert.equal(listed?.state, 'pending', 'the invite is untouched');
+  });
+
   it('limits redemption tries per address', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) statuses.push((await redeem('inv_000000000000', 'guess', '127.0.0.5')).status);
