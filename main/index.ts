@@ -150,6 +150,8 @@ function setupTray(shell: Shell, core: Core, window: BrowserWindow, gateway: { e
   tray.update({ update: updater.state() });
   core.control.on('ollama', (ollama) => tray.update({ ollama }));
   core.control.on('changed', () => tray.update({ paused: core.settings().paused }));
+  // Requests start and end: how many wait for the GPU, for the tooltip.
+  core.control.on('live', () => void core.control.call('getQueue', {}, 'tray').then((q) => tray.update({ waiting: (q as { waiting: number } | null)?.waiting ?? 0 })));
 }
 
 /** The OS keystore for private keys, when it really encrypts (see shell/vault.ts). */

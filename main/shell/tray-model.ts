@@ -12,6 +12,8 @@ export interface TrayState {
   ollama: OllamaStatus | null;
   startAtLogin: boolean;
   update: UpdateState;
+  /** Requests waiting for one of Ollama's slots. */
+  waiting?: number;
 }
 
 export type TrayIcon = 'serving' | 'paused' | 'attention';
@@ -28,8 +30,9 @@ export function trayLook(s: TrayState): TrayLook {
   const o = s.ollama;
   if (o?.exposure) return { icon: 'attention', tooltip: 'Ollama is reachable from your network without a token' };
   if (o && o.state !== 'running') return { icon: 'attention', tooltip: `Gatehouse: ${o.message}` };
-  if (s.paused) return { icon: 'paused', tooltip: 'Gatehouse: remote access paused (this computer only)' };
-  return { icon: 'serving', tooltip: 'Gatehouse: sharing Ollama with token holders' };
+  const queue = s.waiting ? `, ${s.waiting} waiting for the GPU` : '';
+  if (s.paused) return { icon: 'paused', tooltip: `Gatehouse: remote access paused (this computer only)${queue}` };
+  return { icon: 'serving', tooltip: `Gatehouse: sharing Ollama with token holders${queue}` };
 }
 
 export interface TrayActions {

@@ -45,6 +45,7 @@ describe('the tray', () => {
     ['Ollama crashed', { ollama: ollama({ state: 'backing-off', message: 'Ollama stopped unexpectedly' }) }, 'attention', /stopped unexpectedly/],
     ['Ollama exposed (even while paused)', { paused: true, ollama: ollama({ exposure: { addresses: ['0.0.0.0'], message: 'x', fix: 'y' } }) }, 'attention', /reachable from your network/],
     ['gateway error', { gatewayError: 'Port 11443 is in use.' }, 'attention', /not serving: Port 11443/],
+    ['requests wait for the GPU', { waiting: 3 }, 'serving', /sharing Ollama with token holders, 3 waiting for the GPU/],
   ];
   for (const [name, patch, icon, tooltip] of looks) {
     it(`shows ${icon} when ${name}`, () => {
