@@ -21,6 +21,10 @@ function policy(t: TokenView): string {
   if (t.concurrency) parts.push(`${t.concurrency} at once`);
   if (t.metrics) parts.push('metrics');
   if (t.cloud) parts.push('cloud');
+  if (t.priority === 'batch') parts.push('batch');
+  if (t.weight !== 1) parts.push(`GPU share ${t.weight}×`);
+  if (t.dailyTokens) parts.push(`${count(t.spent.day)} of ${count(t.dailyTokens)} tokens today`);
+  if (t.monthlyTokens) parts.push(`${count(t.spent.month)} of ${count(t.monthlyTokens)} tokens this month`);
   return parts.join(' · ');
 }
 
