@@ -4,8 +4,8 @@ import { defineConfig } from 'vite';
 
 const page = (name: string) => fileURLToPath(new URL(`renderer/${name}`, import.meta.url));
 
-// Two pages: the dashboard (served at /admin/ and loaded by the Electron window from disk) and
-// the invite page (served at /invite/<id>). Every asset path is relative.
+// Three pages: the dashboard (served at /admin/ and loaded by the Electron window), the invite
+// page (served at /invite/<id>) and the Share link's landing page (served at /invite/share). Every asset path is relative.
 export default defineConfig({
   root: 'renderer',
   base: './',
@@ -14,6 +14,6 @@ export default defineConfig({
     outDir: '../out/renderer',
     emptyOutDir: true,
     chunkSizeWarningLimit: 1500,
-    rollupOptions: { input: { index: page('index.html'), invite: page('invite.html') } },
+    rollupOptions: { input: { index: page('index.html'), invite: page('invite.html'), share: page('share.html') } },
   },
 });

@@ -197,8 +197,11 @@ export function gatewayDeps(services: Services, options: CoreOptions, log: Logge
   };
 }
 
-/** The built dashboard: beside the bundled CLI (out/cli → out/renderer) or, from source, in out/renderer. */
+/**
+ * The built dashboard: from source, in out/renderer (main/../renderer is the unbuilt source, whose
+ * pages would load .tsx); from the bundled CLI, beside it (out/cli → out/renderer).
+ */
 function findRendererDir(): string | null {
-  const candidates = [join(__dirname, '..', 'renderer'), join(__dirname, '..', 'out', 'renderer')];
+  const candidates = [join(__dirname, '..', 'out', 'renderer'), join(__dirname, '..', 'renderer')];
   return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? null;
 }

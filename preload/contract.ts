@@ -7,9 +7,9 @@
 import { z } from 'zod';
 import type { EventName } from './channels';
 import { tokenName, tokenPolicyFields, tokenSecret } from './rules';
-import type { AdminSession, AdminStatus, Enrollment, InstalledModel, InviteView, LiveRequest, OllamaStatus, PullJob, RunningModel, Settings, TokenRecord } from './types';
+import type { AdminSession, AdminStatus, Enrollment, InstalledModel, InviteView, LiveRequest, OllamaStatus, PullJob, RunningModel, Settings, Snippet, TokenRecord } from './types';
 
-export type { OllamaStatus, PullJob, Settings, TokenRecord, InstalledModel, RunningModel, LiveRequest, InviteView, AdminStatus, Enrollment, AdminSession };
+export type { OllamaStatus, PullJob, Settings, Snippet, TokenRecord, InstalledModel, RunningModel, LiveRequest, InviteView, AdminStatus, Enrollment, AdminSession };
 
 const none = z.object({}).strict();
 const modelName = z.string().trim().min(1).max(300);
@@ -137,11 +137,6 @@ export interface TokenView extends TokenRecord {
   spent: { day: number; month: number };
 }
 
-export interface Snippet {
-  client: string;
-  language: 'sh' | 'js' | 'python' | 'json' | 'yaml';
-  code: string;
-}
 
 export interface ShareBundle {
   /** What the QR code holds: the endpoint, with the token and CA fingerprint in the fragment. */
@@ -269,3 +264,4 @@ export type GatehouseBridge = { [O in Operation]: (args?: Args<O>) => Promise<Ou
   on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
 };
 export { toCsv } from './csv';
+export { clientSnippets, sharePayload, type SnippetInput } from './snippets';

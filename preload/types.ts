@@ -229,3 +229,10 @@ export interface Settings {
   queueTimeoutSeconds: number;
   batchMaxWaitSeconds: number;
 }
+
+/** One copy-paste example for a client (curl, the ollama and openai libraries, Open WebUI…). */
+export interface Snippet {
+  client: string;
+  language: 'sh' | 'js' | 'python' | 'json' | 'yaml';
+  code: string;
+}

@@ -2,7 +2,7 @@ import QRCode from 'qrcode';
 import { isWellFormedToken } from '../auth/token-format';
 import { UsageError } from '../errors';
 import { Invites } from '../share/invites';
-import { clientSnippets, sharePayload } from '../share/snippets';
+import { clientSnippets, sharePayload } from '../../preload/snippets';
 import type { HandlerContext, Handlers } from './context';
 
 /** Handing the endpoint to teammates: QR bundles, the CA certificate, and invite links. */

@@ -9,7 +9,7 @@ import { errorBody } from '../control/control-api';
 import { GatehouseError, statusOf } from '../errors';
 import type { SecuritySink } from '../metering/security-events';
 import type { Invites } from '../share/invites';
-import { clientSnippets } from '../share/snippets';
+import { clientSnippets } from '../../preload/snippets';
 import type { HostNames } from '../tls/addresses';
 import { isOwnHost } from './admin/guard';
 import { plainIp } from './client-address';
@@ -89,10 +89,18 @@ export async function invitePlugin(app: FastifyInstance, deps: InviteDeps): Prom
     }
   });
 
-  const page = deps.rendererDir && existsSync(join(deps.rendererDir, 'invite.html')) ? deps.rendererDir : null;
+  await invitePages(app, deps.rendererDir);
+}
+
+/** The invite page at /invite/<id> and the Share link's landing page, from the built renderer. */
+async function invitePages(app: FastifyInstance, rendererDir: string | null): Promise<void> {
+  const page = rendererDir && existsSync(join(rendererDir, 'invite.html')) ? rendererDir : null;
   if (page) {
     await app.register(fastifyStatic, { root: join(page, 'assets'), prefix: '/invite/assets/', decorateReply: false });
     const html = readFileSync(join(page, 'invite.html'), 'utf8');
     app.get('/invite/:id', (_request, reply) => reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html));
+    // Where a browser opening the Share link lands (the gateway's GET / sends it here).
+    const landing = existsSync(join(page, 'share.html')) ? readFileSync(join(page, 'share.html'), 'utf8') : null;
+    if (landing) app.get('/invite/share', (_request, reply) => reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(landing));
   }
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Budgets } from '../auth/budgets';
 import type { Settings } from '../config/settings';
 import type { Metering } from '../metering/metering';
-import { cors, fairQueue, limits, modelPolicy, pauseGate, routeGuard, tokenAuth, type FairQueueOptions, type TokenAuthOptions } from './access';
+import { cors, fairQueue, landingPage, limits, modelPolicy, pauseGate, routeGuard, tokenAuth, type FairQueueOptions, type TokenAuthOptions } from './access';
 import { decodeBody } from './body-encoding';
 import { forward } from './forward';
 import { sendProblem } from './problems';
@@ -56,6 +56,7 @@ async function blobProxy(scope: FastifyInstance, deps: ProxyDeps) {
  */
 export async function proxyPlugin(scope: FastifyInstance, deps: ProxyDeps): Promise<void> {
   const { settings } = deps;
+  await scope.register(landingPage);
   await scope.register(cors);
   await scope.register(pauseGate, { settings });
   await scope.register(tokenAuth, deps.auth);

@@ -7,6 +7,7 @@ import { StrictMode, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import type { Snippet } from '../../preload/contract';
 import { SnippetTabs } from './snippets';
+import { TrustCa } from './trust-ca';
 import { CopyButton } from './ui';
 import './styles.css';
 
@@ -100,33 +101,7 @@ function InvitePage() {
           {info.caFingerprint && (
             <>
               <h2>1. Trust this Gatehouse&apos;s certificate</h2>
-              <p>
-                Gatehouse uses its own certificate authority. Download it, and check with the person who invited you that its SHA-256 fingerprint is:
-              </p>
-              <p>
-                <code className="fingerprint" data-testid="ca-fingerprint">{info.caFingerprint}</code>
-              </p>
-              <p>
-                <a href="/invite/ca.crt" download="gatehouse-ca.crt">
-                  Download gatehouse-ca.crt
-                </a>{' '}
-                (the snippets after you accept show how each client uses it).
-              </p>
-              <details>
-                <summary>Trust it on this computer, so browsers stop warning</summary>
-                <ul className="small">
-                  <li>
-                    <strong>macOS:</strong> open the downloaded file, add it to the <em>System</em> keychain, then in Keychain Access open it and set <em>Trust → Always Trust</em>.
-                  </li>
-                  <li>
-                    <strong>Windows:</strong> open the file, <em>Install Certificate…</em>, <em>Local Machine</em>, and place it in <em>Trusted Root Certification Authorities</em>.
-                  </li>
-                  <li>
-                    <strong>Linux (Debian, Ubuntu):</strong> <code>sudo cp gatehouse-ca.crt /usr/local/share/ca-certificates/ &amp;&amp; sudo update-ca-certificates</code>; Firefox and Chrome keep their own list (Settings → Certificates → Import).
-                  </li>
-                </ul>
-                <p className="small">Only trust it after the fingerprint matches the one in the message you were sent.</p>
-              </details>
+              <TrustCa fingerprint={info.caFingerprint} after="the snippets after you accept show how each client uses it" />
               <h2>2. Accept</h2>
             </>
           )}

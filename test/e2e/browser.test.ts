@@ -7,3 +7,4 @@ import './remote-admin.suite';
 import './dashboard.suite';
 import './cross-origin.suite';
 import './window-ipc.suite';
+import './landing.suite';

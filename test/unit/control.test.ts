@@ -6,7 +6,7 @@ import { activityFrom, metricsFrom, startOfLocalDay } from '../../main/control/m
 import { hostOf, isOwnHost, isSameOrigin } from '../../main/gateway/admin/guard';
 import { statusOf } from '../../main/errors';
 import { addTo, type Histogram } from '../../main/metering/histogram';
-import { clientSnippets, sharePayload } from '../../main/share/snippets';
+import { clientSnippets, sharePayload } from '../../preload/snippets';
 import type { HourlyRow } from '../../main/store/metering-repo';
 
 const HOUR = 3_600_000;

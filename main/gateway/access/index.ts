@@ -1,9 +1,10 @@
 /**
  * The access checks, one named plugin each, in the order a request meets them:
- * request context → CORS → pause gate → token auth → route guard → limits → model policy → fair queue.
+ * request context → landing page (browsers on GET /) → CORS → pause gate → token auth → route guard → limits → model policy → fair queue.
  */
 export { requestContext, type RequestContext, type RequestContextOptions } from './request-context';
 export { cors } from './cors';
+export { landingPage } from './landing';
 export { pauseGate, PAUSED_MESSAGE } from './pause-gate';
 export { tokenAuth, type TokenAuthOptions } from './token-auth';
 export { routeGuard } from './route-guard';

@@ -1,4 +1,4 @@
-import type { Snippet } from '../../preload/contract';
+import type { Snippet } from './types';
 
 export interface SnippetInput {
   /** `https://host:port`, no trailing slash. */
