@@ -54,7 +54,7 @@ export const requestContext = fp(
     const clock = options.clock ?? Date.now;
     scope.decorateRequest('gatehouse', null as never);
     scope.decorateReply('refuse', function refuse(this: FastifyReply, kind: SecurityEventKind, problem: Problem, extra: { fingerprint?: string } = {}) {
-      const { ip, token, match } = this.request.gatehouse;
+      const { ip, token, match, path } = this.request.gatehouse;
       options.security({
         at: clock(),
         kind,
@@ -62,7 +62,8 @@ export const requestContext = fp(
         ...(token ? { tokenId: token.id, tokenName: token.name } : {}),
         ...extra,
         method: this.request.method,
-        path: match?.path ?? this.request.url.split('?')[0],
+        // For the log only: the matched route, else the canonical path, else (unreadable) the raw one, cut short.
+        path: match?.path ?? (path.ok ? path.path : this.request.url.split('?')[0]!.slice(0, 200)),
         detail: problem.message,
       });
       sendProblem(this, problem);
