@@ -264,4 +264,5 @@ export type GatehouseBridge = { [O in Operation]: (args?: Args<O>) => Promise<Ou
   on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
 };
 export { toCsv } from './csv';
+export { DEFAULT_INVITE_LINK, DEFAULT_TOKEN_EXPIRY } from './rules';
 export { clientSnippets, sharePayload, type SnippetInput } from './snippets';

@@ -15,6 +15,10 @@ export const TOKEN_SHAPE = new RegExp(`^${TOKEN_PREFIX}[0-9A-Za-z]{${TOKEN_BODY_
 export const SCOPES = ['inference', 'admin'] as const;
 export const PRIORITIES = ['interactive', 'batch'] as const;
 export const MAX_PATTERNS = 100;
+/** How long a new token works when nobody says: the same for the CLI, the window and invites. */
+export const DEFAULT_TOKEN_EXPIRY = '90d';
+/** How long an invite link works when nobody says. */
+export const DEFAULT_INVITE_LINK = '24h';
 /** Each further * multiplies the work of matching a long name; three cover every real need. */
 export const MAX_WILDCARDS = 3;
 

@@ -1,3 +1,4 @@
+import { DEFAULT_TOKEN_EXPIRY } from '../../preload/rules';
 import { UsageError } from '../errors';
 
 const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
@@ -35,4 +36,13 @@ export function parseExpiry(input: string, now = Date.now()): number {
     `Cannot read the expiry "${input}".`,
     'Use a duration such as 12h, 30d or 2w, or a date such as 2027-01-31.',
   );
+}
+
+/**
+ * A new token's expiry from what the caller gave: nothing means the default
+ * (DEFAULT_TOKEN_EXPIRY), `null` or `never` means none.
+ */
+export function tokenExpiry(expiresIn: string | null | undefined, now = Date.now()): number | null {
+  if (expiresIn === null || expiresIn?.trim() === 'never') return null;
+  return parseExpiry(expiresIn === undefined || expiresIn.trim() === '' ? DEFAULT_TOKEN_EXPIRY : expiresIn, now);
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_INVITE_LINK } from '../../preload/rules';
 import { UsageError } from '../errors';
 import type { Command } from 'commander';
 import { withControl, type Output } from './context';
@@ -5,17 +6,17 @@ import { table, when } from './format';
 import { action, command, dataDirOption, runCommand, type Ran } from './program';
 import { policyFromFlags, withPolicyOptions, type PolicyFlags } from './token';
 
-type CreateFlags = PolicyFlags & { name?: string; endpoint?: string; json?: boolean };
+type CreateFlags = PolicyFlags & { name?: string; endpoint?: string; linkExpires?: string; json?: boolean };
 
 async function create(values: CreateFlags, io: Output): Promise<number> {
   if (!values.name) throw new UsageError('An invite needs a name: gatehouse invite create --name bob-laptop');
-  const { expires, ...policyFlags } = values;
+  const { linkExpires, ...policyFlags } = values;
   const name = values.name;
   return withControl(values.dataDir, async (control) => {
     const endpoints = (await control.call('getShareInfo', {})).endpoints;
     const endpoint = values.endpoint ?? endpoints.find((e) => !e.label.startsWith('This computer'))?.url ?? endpoints[0]?.url;
     if (!endpoint) throw new UsageError('Gatehouse has no address to put in the link.', 'Give one with --endpoint https://<address>:<port>');
-    const created = await control.call('createInvite', { name, endpoint, ...(expires ? { expiresIn: expires } : {}), policy: policyFromFlags(policyFlags) });
+    const created = await control.call('createInvite', { name, endpoint, ...(linkExpires ? { expiresIn: linkExpires } : {}), policy: policyFromFlags(policyFlags) });
     if (values.json) {
       io.out(JSON.stringify({ id: created.invite.id, url: created.url, expiresAt: new Date(created.invite.expiresAt).toISOString() }));
     } else {
@@ -31,6 +32,7 @@ async function create(values: CreateFlags, io: Output): Promise<number> {
 export function inviteGroup(io: Output, ran: Ran): Command {
   const group = command('invite', 'one-time links that give a teammate a token');
   withPolicyOptions(group.command('create').description('a link that gives whoever opens it first a token with this policy').option('--name <name>', 'the name the token will have, such as bob-laptop'))
+    .option('--link-expires <span>', `how long the link works, such as 1h or 7d (default ${DEFAULT_INVITE_LINK})`)
     .option('--endpoint <url>', 'the address the teammate will use (default: the first network address)')
     .option('--json', 'as JSON')
     .action(action(ran, (values: CreateFlags) => create(values, io)));

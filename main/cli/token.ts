@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Args } from '../../preload/contract';
-import { tokenScope } from '../../preload/rules';
+import { DEFAULT_TOKEN_EXPIRY, tokenScope } from '../../preload/rules';
 import { Budgets } from '../auth/budgets';
 import { TokenService } from '../auth/tokens';
 import { parseArgument, UsageError } from '../errors';
@@ -36,7 +36,7 @@ export function withPolicyOptions(cmd: Command, update = false): Command {
     .option('--deny <patterns>', 'models it may not use, comma-separated')
     .option('--rpm <n>', `requests per minute${update ? ' (none: no limit)' : ''}`)
     .option('--concurrency <n>', `requests running at once${update ? ' (none: no limit)' : ''}`)
-    .option('--expires <when>', `30d, 12h or a date such as 2027-01-31${update ? '; never: no expiry' : ''}`)
+    .option('--expires <when>', `30d, 12h, a date such as 2027-01-31, or never${update ? '' : ` (default ${DEFAULT_TOKEN_EXPIRY})`}`)
     .option('--metrics', 'may read /metrics (for Prometheus)')
     .option('--cloud', "may use cloud models (name:cloud, …-cloud) and web search/fetch, which run on this computer's ollama.com account")
     .option('--weight <n>', 'its share of the GPU against other busy tokens (default 1; 2 gets twice the share)')

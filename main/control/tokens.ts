@@ -1,6 +1,6 @@
 import type { TokenView } from '../../preload/contract';
 import { Budgets } from '../auth/budgets';
-import { parseExpiry } from '../auth/duration';
+import { tokenExpiry } from '../auth/duration';
 import type { HandlerContext, Handlers } from './context';
 import { DAY_MS } from './overview';
 
@@ -22,12 +22,12 @@ export function tokenHandlers(ctx: HandlerContext): Pick<Handlers, 'listTokens' 
       return ctx.tokens.list().map((t) => ({ ...t, usage: usage.get(t.id) ?? { ...NO_USAGE }, spent: budgets.used(t.id) }));
     },
     createToken: ({ expiresIn, ...input }, actor) => {
-      const created = ctx.tokens.create({ ...input, ...(expiresIn ? { expiresAt: parseExpiry(expiresIn, ctx.clock()) } : {}) }, actor);
+      const created = ctx.tokens.create({ ...input, expiresAt: tokenExpiry(expiresIn, ctx.clock()) }, actor);
       ctx.changed('tokens');
       return created;
     },
     updateToken: ({ token, changes: { expiresIn, ...changes } }, actor) => {
-      const expiry = expiresIn === undefined ? {} : { expiresAt: expiresIn === null || expiresIn === 'never' ? null : parseExpiry(expiresIn, ctx.clock()) };
+      const expiry = expiresIn === undefined ? {} : { expiresAt: tokenExpiry(expiresIn, ctx.clock()) };
       const updated = ctx.tokens.update(token, { ...changes, ...expiry }, actor);
       ctx.changed('tokens');
       return updated;

@@ -2,7 +2,8 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { sha256 } from '../auth/digest';
 import QRCode from 'qrcode';
 import type { Args } from '../../preload/contract';
-import { parseExpiry } from '../auth/duration';
+import { DEFAULT_INVITE_LINK } from '../../preload/rules';
+import { parseExpiry, tokenExpiry } from '../auth/duration';
 import { TokenService, type CreatedToken } from '../auth/tokens';
 import { GatehouseError, UsageError } from '../errors';
 import type { Actor } from '../metering/records';
@@ -32,7 +33,8 @@ export class Invites {
     const name = input.name.trim();
     if (!name || name.length > 64) throw new UsageError('An invite needs a name of 1 to 64 characters, such as "bob-laptop".');
     const now = this.clock();
-    const expiresAt = parseExpiry(input.expiresIn ?? '24h', now);
+    const expiresAt = parseExpiry(input.expiresIn ?? DEFAULT_INVITE_LINK, now);
+    tokenExpiry(input.policy.expiresIn, now); // a token expiry that cannot be read fails now, not when the teammate accepts
     const id = `inv_${randomBytes(6).toString('hex')}`;
     const secret = randomBytes(32).toString('base64url');
     this.store.audited({ at: now, actor, action: 'invite.created', target: name, detail: `expires ${new Date(expiresAt).toISOString()}` }, () =>
@@ -95,7 +97,7 @@ export class Invites {
       let name = row.name;
       for (let n = 2; taken.has(name); n++) name = `${row.name}-${n}`;
       const { expiresIn, ...rest } = policy;
-      const created = tokens.create({ ...rest, name, ...(expiresIn ? { expiresAt: parseExpiry(expiresIn, now) } : {}) });
+      const created = tokens.create({ ...rest, name, expiresAt: tokenExpiry(expiresIn, now) });
       if (!this.store.invites.redeem(id, created.record.id, now)) throw refused();
       this.store.metering.audit({ at: now, actor: 'api', action: 'invite.redeemed', target: row.name, detail: `token ${name}` });
       return created;

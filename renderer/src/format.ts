@@ -27,6 +27,15 @@ export function ago(at: number | null | undefined, now = Date.now()): string {
   return new Date(at).toLocaleDateString();
 }
 
+const SPAN_UNITS: Record<string, string> = { m: 'minute', h: 'hour', d: 'day', w: 'week' };
+
+/** A span as the CLI writes it ("90d") in words ("90 days"). */
+export function spanText(span: string): string {
+  const m = /^(\d+)([mhdw])$/.exec(span);
+  if (!m) return span;
+  return `${m[1]} ${SPAN_UNITS[m[2]!]}${m[1] === '1' ? '' : 's'}`;
+}
+
 export function dateTime(at: number): string {
   return new Date(at).toLocaleString();
 }

@@ -39,9 +39,10 @@ describe('gatehouse admin and gatehouse invite', () => {
 
   it('creates, lists and revokes invites', async () => {
     out.length = 0;
-    assert.equal(await inviteCommand(['create', '--name', 'bob', '--models', 'llama3.2', '--rpm', '20', '--expires', '48h', '--endpoint', 'https://localhost:11443', '--json', '--data-dir', dataDir], io), 0);
-    const { id, url } = JSON.parse(out.at(-1)!) as { id: string; url: string };
+    assert.equal(await inviteCommand(['create', '--name', 'bob', '--models', 'llama3.2', '--rpm', '20', '--link-expires', '48h', '--expires', 'never', '--endpoint', 'https://localhost:11443', '--json', '--data-dir', dataDir], io), 0);
+    const { id, url, expiresAt } = JSON.parse(out.at(-1)!) as { id: string; url: string; expiresAt: string };
     assert.match(url, new RegExp(`^https://localhost:11443/invite/${id}#`));
+    assert.ok(Math.abs(Date.parse(expiresAt) - (Date.now() + 48 * 3_600_000)) < 60_000, expiresAt);
     out.length = 0;
     await inviteCommand(['list', '--data-dir', dataDir], io);
     assert.match(out.join('\n'), new RegExp(`${id}\\s+bob\\s+pending`));

@@ -49,6 +49,14 @@ describe('the CLI contract', () => {
     assert.match(table.stdout, /ci \(….{4}\)\s+admin\s+llama\*,qwen\* not qwen2.5:72b\s+30\/min, 2 at once/);
   });
 
+  it('gives a token the documented default expiry of 90 days, and none with --expires never', async () => {
+    const own = tempDir();
+    const plain = JSON.parse((await gatehouse(['token', 'create', '--name', 'a', '--json', '--data-dir', own])).stdout) as { expiresAt: string };
+    assert.ok(Math.abs(Date.parse(plain.expiresAt) - (Date.now() + 90 * 86_400_000)) < 120_000, plain.expiresAt);
+    const never = JSON.parse((await gatehouse(['token', 'create', '--name', 'b', '--expires', 'never', '--json', '--data-dir', own])).stdout) as { expiresAt: string | null };
+    assert.equal(never.expiresAt, null);
+  });
+
   it('reads the data folder from GATEHOUSE_DATA_DIR', async () => {
     const res = await gatehouse(['token', 'list', '--json'], { GATEHOUSE_DATA_DIR: dataDir });
     assert.equal((JSON.parse(res.stdout) as unknown[]).length, 1);

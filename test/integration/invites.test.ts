@@ -32,6 +32,28 @@ describe('invites', async () => {
     assert.match(message, /warn that the connection is not private/);
   });
 
+  it('gives the token the default expiry unless the invite says otherwise, and refuses an unreadable one at once', async () => {
+    const DAY = 86_400_000;
+    const plain = await create('erin');
+    assert.equal((await redeem(plain.id, plain.secret, '127.0.0.21')).status, 200);
+    const defaulted = h.core.tokens.get('erin').expiresAt!;
+    assert.ok(Math.abs(defaulted - (Date.now() + 90 * DAY)) < 60_000, `expires ${new Date(defaulted).toISOString()}`);
+    const short = await api('createInvite', { name: 'fred', endpoint: h.url, expiresIn: '1h', policy: { expiresIn: '7d' } });
+    const { url, invite } = short.json<{ url: string; invite: { id: string; expiresAt: number } }>();
+    assert.ok(Math.abs(invite.expiresAt - (Date.now() + 3_600_000)) < 60_000);
+    assert.equal((await redeem(invite.id, new URL(url).hash.slice(1), '127.0.0.21')).status, 200);
+    assert.ok(Math.abs(h.core.tokens.get('fred').expiresAt! - (Date.now() + 7 * DAY)) < 60_000);
+    const never = await api('createInvite', { name: 'gina', endpoint: h.url, policy: { expiresIn: null } });
+    const n = never.json<{ url: string; invite: { id: string } }>();
+    assert.equal((await redeem(n.invite.id, new URL(n.url).hash.slice(1), '127.0.0.21')).status, 200);
+    assert.equal(h.core.tokens.get('gina').expiresAt, null);
+    const before = (await api('listInvites')).json<unknown[]>().length;
+    const bad = await api('createInvite', { name: 'hal', endpoint: h.url, policy: { expiresIn: 'soon' } });
+    assert.equal(bad.status, 400, bad.text);
+    assert.match(bad.text, /Cannot read the expiry/);
+    assert.equal((await api('listInvites')).json<unknown[]>().length, before);
+  });
+
   it('makes a one-time URL with the secret after #, and a page that shows the invite', async () => {
     const inv = await create('bob-laptop');
     secrets.push(inv.secret);

@@ -1,21 +1,20 @@
 import { useState, type FormEvent } from 'react';
-import type { Results } from '../../../preload/contract';
+import { DEFAULT_INVITE_LINK, DEFAULT_TOKEN_EXPIRY, type Results } from '../../../preload/contract';
 import { api } from '../api';
-import { ago } from '../format';
+import { ago, spanText } from '../format';
 import { useAction, useEvent, useLoad } from '../hooks';
 import { Card, CopyButton, ErrorNote, TableHead } from '../ui';
-import { patterns } from './TokenForm';
+import { DEFAULT_POLICY, PolicyFields, policyArgs, type PolicyValues } from './PolicyFields';
 
 /** Invite a teammate with a one-time link instead of handing over a secret; and the invites so far. */
 export function InviteCard({ endpoint }: { endpoint: string }) {
   const invites = useLoad(() => api.listInvites());
   useEvent('changed', invites.reload);
   const [name, setName] = useState('');
-  const [expiresIn, setExpiresIn] = useState('24h');
-  const [models, setModels] = useState('');
-  const [cloud, setCloud] = useState(false);
+  const [expiresIn, setExpiresIn] = useState<string>(DEFAULT_INVITE_LINK);
+  const [policy, setPolicy] = useState<PolicyValues>(DEFAULT_POLICY);
   const [created, setCreated] = useState<Results['createInvite']>();
-  const create = useAction(() => api.createInvite({ name, endpoint, expiresIn, policy: { ...(patterns(models).length ? { allowModels: patterns(models) } : {}), ...(cloud ? { cloud } : {}) } }));
+  const create = useAction(() => api.createInvite({ name, endpoint, expiresIn, policy: policyArgs(policy) }));
   const revoke = useAction((id: string) => api.revokeInvite({ id }).then(invites.reload));
 
   const submit = async (e: FormEvent) => {
@@ -33,27 +32,29 @@ export function InviteCard({ endpoint }: { endpoint: string }) {
       <p className="muted">
         An invite is a link that works once: your teammate opens it, checks the certificate and gets their own token, without anyone reading a secret aloud.
       </p>
-      <form className="row" onSubmit={(e) => void submit(e)} aria-label="New invite">
-        <label>
-          Their name <input value={name} onChange={(e) => setName(e.target.value)} required maxLength={64} placeholder="bob-laptop" />
-        </label>
-        <label>
-          Models (empty: all) <input value={models} onChange={(e) => setModels(e.target.value)} placeholder="llama3.2, qwen3*" />
-        </label>
-        <label>
-          Link works for{' '}
-          <select value={expiresIn} onChange={(e) => setExpiresIn(e.target.value)}>
-            <option value="1h">1 hour</option>
-            <option value="24h">1 day</option>
-            <option value="7d">7 days</option>
-          </select>
-        </label>
-        <label className="check">
-          <input type="checkbox" checked={cloud} onChange={(e) => setCloud(e.target.checked)} /> Cloud models and web search
-        </label>
-        <button type="submit" className="primary" disabled={create.busy || !endpoint}>
-          Create invite
-        </button>
+      <form className="form" onSubmit={(e) => void submit(e)} aria-label="New invite">
+        <div className="row">
+          <label>
+            Their name <input value={name} onChange={(e) => setName(e.target.value)} required maxLength={64} placeholder="bob-laptop" />
+          </label>
+          <label>
+            Link works for{' '}
+            <select value={expiresIn} onChange={(e) => setExpiresIn(e.target.value)}>
+              <option value="1h">1 hour</option>
+              <option value="24h">1 day</option>
+              <option value="7d">7 days</option>
+            </select>
+          </label>
+        </div>
+        <details>
+          <summary>What their token may do (default: every local model, the default limits, expires in {spanText(DEFAULT_TOKEN_EXPIRY)})</summary>
+          <PolicyFields value={policy} onChange={setPolicy} />
+        </details>
+        <div className="row end">
+          <button type="submit" className="primary" disabled={create.busy || !endpoint}>
+            Create invite
+          </button>
+        </div>
       </form>
       <ErrorNote error={create.error} />
       {created && (
