@@ -14,6 +14,9 @@ export const LEAF_LIFETIME_DAYS = 397;
 /** Allow for clocks that run a little behind on the client. */
 const BACKDATE_MS = 3_600_000;
 
+/** PEM text as a file holds it: ending in one newline, which some tools (and `cat a b`) need. */
+export const pemFile = (pem: string) => `${pem.trimEnd()}\n`;
+
 /** A local certificate authority: EC P-256, ten years, allowed to sign server certificates only. */
 export async function createCa(commonName: string, now = Date.now()): Promise<CertificatePair> {
   const notBefore = new Date(now - BACKDATE_MS);
@@ -34,7 +37,7 @@ export async function createCa(commonName: string, now = Date.now()): Promise<Ce
       ],
     },
   );
-  return { cert: pems.cert, key: pems.private };
+  return { cert: pemFile(pems.cert), key: pemFile(pems.private) };
 }
 
 /** A server certificate for every name in `names`, signed by the local CA. */
@@ -60,7 +63,7 @@ export async function issueLeaf(ca: CertificatePair, names: HostNames, now = Dat
       },
     ],
   });
-  return { cert: pems.cert, key: pems.private };
+  return { cert: pemFile(pems.cert), key: pemFile(pems.private) };
 }
 
 /** SHA-256 fingerprint as people compare it: upper-case hex pairs joined by colons. */

@@ -6,7 +6,7 @@ import type { Settings } from '../config/settings';
 import { GatehouseError } from '../errors';
 import { currentHostNames, type HostNames } from './addresses';
 import { withCreateLock } from './ca-lock';
-import { createCa, fingerprint, issuedBy, issueLeaf, leafCovers, pairProblem, type CertificatePair } from './certificates';
+import { createCa, fingerprint, pemFile, issuedBy, issueLeaf, leafCovers, pairProblem, type CertificatePair } from './certificates';
 import { readIfExists, readSecret, writeFileAtomic, writeSecret, type SecretVault } from './files';
 
 export interface TlsMaterial extends CertificatePair {
@@ -76,7 +76,7 @@ export class TlsManager {
           `Restore ${caCert} and ${caKey} from a backup. Or start a new authority (every teammate must then trust the new one): move both files out of ${this.options.tlsDir} and start Gatehouse again.`,
         );
       }
-      return { cert: cert!, key: key! };
+      return { cert: pemFile(cert!), key: key! }; // older files lack the final newline
     };
     return withCreateLock(caLock, existing, async () => {
       const ca = await createCa(`Gatehouse local CA (${hostname()})`, this.clock());

@@ -64,6 +64,7 @@ describe('invites', async () => {
     assert.equal(info.json<{ state: string }>().state, 'pending');
     const ca = await call(`${h.url}/invite/ca.crt`, { ca: h.ca! });
     assert.equal(ca.text, h.ca);
+    assert.ok(ca.text.endsWith('-----END CERTIFICATE-----\n'), 'the downloaded CA ends with a newline');
   });
 
   it('redeems once for a token with the invite policy, which works with the openai client', async () => {

@@ -8,6 +8,8 @@ import { createCore } from '../../main/core';
 import { GatehouseError } from '../../main/errors';
 import { silentLogger } from '../../main/log';
 import { createCa, issueLeaf } from '../../main/tls/certificates';
+import { TlsManager } from '../../main/tls/tls-manager';
+import { DEFAULT_SETTINGS } from '../../main/config/settings';
 import type { HostNames } from '../../main/tls/addresses';
 import { bearer, call, eventually, startHarness, tempDir } from '../helpers';
 
@@ -58,6 +60,17 @@ describe('TLS with the local CA', async () => {
     } finally {
       await again.close();
     }
+  });
+});
+
+describe('the CA file', () => {
+  it('is handed out ending in a newline, also when an older Gatehouse wrote it without one', async () => {
+    const tlsDir = tempDir();
+    const fresh = await new TlsManager({ tlsDir, settings: DEFAULT_SETTINGS }).ca();
+    assert.ok(fresh.cert.endsWith('-----END CERTIFICATE-----\n'));
+    writeFileSync(join(tlsDir, 'ca.crt'), fresh.cert.trimEnd());
+    const legacy = await new TlsManager({ tlsDir, settings: DEFAULT_SETTINGS }).ca();
+    assert.equal(legacy.cert, fresh.cert);
   });
 });
 
