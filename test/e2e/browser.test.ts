@@ -8,3 +8,4 @@ import './dashboard.suite';
 import './cross-origin.suite';
 import './window-ipc.suite';
 import './landing.suite';
+import './journey.suite';

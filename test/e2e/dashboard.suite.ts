@@ -108,6 +108,26 @@ describe('the dashboard in Chromium against gatehouse serve', { skip: browserMis
     assert.equal(pem, ca);
   });
 
+  it('invites with the full token policy: models, limits, expiry and budgets reach the token the invite gives', async () => {
+    await go('share');
+    const form = page.getByRole('form', { name: 'New invite' });
+    await form.getByLabel('Their name').fill('e2e-ivy');
+    await form.getByText('What their token may do').click();
+    await form.getByLabel('More names or patterns').fill('llama3.2');
+    await form.getByLabel('Requests per minute').fill('12');
+    await form.getByLabel('Token expires').selectOption('7d');
+    await form.getByText('GPU share and budgets').click();
+    await form.getByLabel('Tokens per day').fill('5000');
+    await form.getByRole('button', { name: 'Create invite' }).click();
+    const url = new URL((await page.getByTestId('invite-url').textContent()) ?? '');
+    const accepted = await call(`${serve.url}${url.pathname}/redeem`, { ca, body: { secret: url.hash.slice(1) } });
+    assert.equal(accepted.status, 200, accepted.text);
+    const tokens = JSON.parse(await runCli(['token', 'list', '--json', '--data-dir', dataDir])) as Array<{ name: string; allowModels: string[]; rpm: number; dailyTokens: number; expiresAt: string }>;
+    const ivy = tokens.find((t) => t.name === 'e2e-ivy')!;
+    assert.deepEqual([ivy.allowModels, ivy.rpm, ivy.dailyTokens], [['llama3.2'], 12, 5000]);
+    assert.ok(Math.abs(Date.parse(ivy.expiresAt) - (Date.now() + 7 * 86_400_000)) < 120_000, ivy.expiresAt);
+  });
+
   it('pulls a model with a progress bar that reaches 100 %, then deletes it', async () => {
     await go('models');
     await page.getByLabel(/Model name/).fill('phi4-mini');

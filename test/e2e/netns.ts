@@ -16,13 +16,14 @@ export interface RemoteHost {
 /**
  * A second computer, honestly: a network namespace joined to this one by a veth pair on a private
  * /30, so a browser started inside it reaches gatehouse serve from a real non-local address.
- * Returns the reason when this machine cannot make one (no root, no iproute2).
+ * Returns the reason when this machine cannot make one (no root, no iproute2). Each suite in one
+ * process takes its own `slot`.
  */
-export function makeRemoteHost(dir: string): RemoteHost | string {
+export function makeRemoteHost(dir: string, slot = 0): RemoteHost | string {
   const n = process.pid % 200;
-  const ns = `gh-e2e-${process.pid}`;
-  const [host, peer] = [`ghh${process.pid % 100000}`, `ghp${process.pid % 100000}`];
-  const net = `10.213.${n}`;
+  const ns = `gh-e2e-${process.pid}-${slot}`;
+  const [host, peer] = [`ghh${process.pid % 100000}${slot}`, `ghp${process.pid % 100000}${slot}`];
+  const net = `10.${213 + slot}.${n}`;
   const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
   try {
     ip('netns', 'add', ns);
@@ -44,7 +45,7 @@ export function makeRemoteHost(dir: string): RemoteHost | string {
   ip('netns', 'exec', ns, 'ip', 'addr', 'add', `${net}.2/30`, 'dev', peer);
   ip('netns', 'exec', ns, 'ip', 'link', 'set', peer, 'up');
   ip('netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up');
-  const chromium = join(dir, 'chromium-remote');
+  const chromium = join(dir, `chromium-remote-${slot}`);
   writeFileSync(chromium, `#!/bin/sh\nexec ip netns exec ${ns} ${CHROMIUM} "$@"\n`);
   chmodSync(chromium, 0o755);
   return { serverAddress: `${net}.1`, clientAddress: `${net}.2`, chromium };

@@ -44,6 +44,7 @@ describe('the CLI contract', () => {
     assert.deepEqual(token?.allowModels, ['llama*', 'qwen*']);
     assert.deepEqual(token?.denyModels, ['qwen2.5:72b']);
     assert.equal(token?.rpm, 30);
+    assert.deepEqual([token?.weight, token?.priority, token?.queue, token?.dailyTokens, token?.monthlyTokens], [1, 'interactive', 16, null, null], 'the GPU share and budgets too');
     assert.ok(!res.stdout.includes('gth_'));
     const table = await gatehouse(['token', 'list', '--data-dir', dataDir]);
     assert.match(table.stdout, /ci \(….{4}\)\s+admin\s+llama\*,qwen\* not qwen2.5:72b\s+30\/min, 2 at once/);

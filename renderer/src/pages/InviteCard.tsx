@@ -63,11 +63,11 @@ export function InviteCard({ endpoint }: { endpoint: string }) {
           <div>
             <p>Send this link privately to {created.invite.name}:</p>
             <p className="row">
-              <code className="wrap" data-testid="invite-url">{created.url}</code> <CopyButton text={created.url} />
+              <code className="wrap" data-testid="invite-url">{created.url}</code> <CopyButton text={created.url} label="Copy link" />
             </p>
             <p className="muted small">Better, send the whole text: it carries the certificate fingerprint your teammate checks, and says what they will see first.</p>
             <pre className="wrap" data-testid="invite-message">{created.message}</pre>
-            <CopyButton text={created.message} />
+            <CopyButton text={created.message} label="Copy the whole text" />
           </div>
         </div>
       )}

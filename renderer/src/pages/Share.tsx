@@ -109,7 +109,7 @@ export function Share() {
               <div>
                 <p>Scan, or send this link privately (the token is in the part after #, which never reaches a server log):</p>
                 <p className="row">
-                  <code className="wrap" data-testid="share-payload">{bundle.payload}</code> <CopyButton text={bundle.payload} />
+                  <code className="wrap" data-testid="share-payload">{bundle.payload}</code> <CopyButton text={bundle.payload} label="Copy link" />
                 </p>
               </div>
             </div>
