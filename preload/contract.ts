@@ -6,10 +6,10 @@
  */
 import { z } from 'zod';
 import type { EventName } from './channels';
-import { tokenName, tokenPolicyFields, tokenSecret } from './rules';
-import type { AdminSession, AdminStatus, Enrollment, InstalledModel, InviteView, LiveRequest, OllamaStatus, PullJob, RunningModel, Settings, Snippet, TokenRecord } from './types';
+import { ollamaKeyLine, tokenName, tokenPolicyFields, tokenSecret } from './rules';
+import type { AdminSession, AdminStatus, Enrollment, InstalledModel, InviteView, LiveRequest, OllamaKeyView, OllamaStatus, PullJob, RunningModel, Settings, Snippet, TokenRecord } from './types';
 
-export type { OllamaStatus, PullJob, Settings, Snippet, TokenRecord, InstalledModel, RunningModel, LiveRequest, InviteView, AdminStatus, Enrollment, AdminSession };
+export type { OllamaKeyView, OllamaStatus, PullJob, Settings, Snippet, TokenRecord, InstalledModel, RunningModel, LiveRequest, InviteView, AdminStatus, Enrollment, AdminSession };
 
 const none = z.object({}).strict();
 const modelName = z.string().trim().min(1).max(300);
@@ -41,10 +41,17 @@ export const schemas = {
       denyModels: policy.denyModels.default([]),
       metrics: policy.metrics.default(false),
       cloud: policy.cloud.default(false),
+      /** Public keys of the ollama command (OLLAMA_AUTH=1) that act as this token. */
+      ollamaKeys: z.array(ollamaKeyLine).max(10).optional(),
     })
     .strict(),
   /** Changes only the fields given; `expiresIn: null` removes the expiry, `rpm: null` the limit. */
-  updateToken: z.object({ token: tokenRef, changes: z.object(policy).strict() }).strict(),
+  updateToken: z
+    .object({
+      token: tokenRef,
+      changes: z.object({ ...policy, addOllamaKey: ollamaKeyLine.optional(), removeOllamaKeys: z.literal(true).optional() }).strict(),
+    })
+    .strict(),
   revokeToken: z.object({ token: tokenRef }).strict(),
 
   getShareInfo: none,

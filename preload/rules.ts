@@ -52,6 +52,9 @@ export const tokenLimit = (what: string, max = 1_000_000) => {
   return z.number({ error }).int({ error }).min(1, { error }).max(max, { error }).nullable();
 };
 
+/** An ollama public key as pasted: the line of ~/.ollama/id_ed25519.pub (checked in full by main). */
+export const ollamaKeyLine = z.string({ error: 'An ollama key is the line that ~/.ollama/id_ed25519.pub holds.' }).trim().min(1).max(500);
+
 /** A token's policy fields, as every way of setting them takes them (absent: unchanged, or the default). */
 export const tokenPolicyFields = {
   scope: tokenScope.optional(),

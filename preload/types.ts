@@ -176,10 +176,21 @@ export interface TokenPolicy {
 }
 
 /** A token as stored, minus its hash. */
+/** An ollama public key enrolled with a token (never the key itself in views: its fingerprint). */
+export interface OllamaKeyView {
+  /** As `ssh-keygen -lf` prints it: SHA256:… */
+  fingerprint: string;
+  /** The comment of the key line, such as bob@laptop. */
+  comment: string;
+  addedAt: number;
+}
+
 export interface TokenRecord extends TokenPolicy {
   id: string;
   name: string;
   hint: string;
+  /** Keys whose signed requests (the ollama command with OLLAMA_AUTH=1) act as this token. */
+  ollamaKeys: OllamaKeyView[];
   createdAt: number;
   lastUsedAt: number | null;
   revokedAt: number | null;

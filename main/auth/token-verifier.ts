@@ -2,13 +2,14 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from '../log';
 import type { Store } from '../store/store';
 import { withoutHash, type TokenRecord } from '../store/tokens-repo';
+import { keyFingerprint, SignatureChecker, type SignedCredential, type SignedTarget } from './ollama-keys';
 import { hashToken, isWellFormedToken, looksMistyped } from './token-format';
 
-export type Rejection = 'missing' | 'malformed' | 'unknown' | 'revoked' | 'expired';
+export type Rejection = 'missing' | 'malformed' | 'unknown' | 'revoked' | 'expired' | 'stale' | 'bad_signature';
 
 export type Verification =
   | { ok: true; token: TokenRecord }
-  | { ok: false; reason: Rejection; message: string };
+  | { ok: false; reason: Rejection; message: string; token?: TokenRecord };
 
 /** The credential a client sent: `Authorization: Bearer …` (what OpenAI SDKs send), else `X-Api-Key`. */
 export function credentialFrom(headers: IncomingHttpHeaders): string | undefined {
@@ -31,6 +32,9 @@ const CREATE_HINT = 'Create one on the Gatehouse computer with: gatehouse token 
 export class TokenVerifier {
   /** Keyed by the SHA-256 of the secret: finding an entry is the whole check (a hash is not guessable). */
   private byHash = new Map<string, { record: TokenRecord }>();
+  /** Enrolled ollama keys (base64 wire format) and the token each acts as. */
+  private byKey = new Map<string, TokenRecord>();
+  private readonly signatures = new SignatureChecker();
   private active = 0;
   private readonly lastUsed = new Map<string, number>();
   private flushTimer: NodeJS.Timeout | undefined;
@@ -48,12 +52,21 @@ export class TokenVerifier {
 
   reload(): void {
     const next = new Map<string, { record: TokenRecord }>();
+    const byId = new Map<string, TokenRecord>();
     let active = 0;
     for (const stored of this.store.tokens.all()) {
-      next.set(stored.hash, { record: withoutHash(stored) });
+      const record = withoutHash(stored);
+      next.set(stored.hash, { record });
+      byId.set(record.id, record);
       if (stored.revokedAt === null) active++;
     }
+    const byKey = new Map<string, TokenRecord>();
+    for (const key of this.store.tokens.ollamaKeys()) {
+      const record = byId.get(key.tokenId);
+      if (record) byKey.set(key.blob, record);
+    }
     this.byHash = next;
+    this.byKey = byKey;
     this.active = active;
   }
 
@@ -80,16 +93,39 @@ export class TokenVerifier {
     if (!entry) {
       return { ok: false, reason: 'unknown', message: 'This API token is unknown here: it was revoked and deleted, or belongs to another Gatehouse. Ask the owner of this Gatehouse for a new one.' };
     }
-    const { record } = entry;
+    return this.usable(entry.record);
+  }
+
+  /**
+   * A request signed by the ollama command: the key must be enrolled with a usable token and the
+   * signature must cover this method, path and time. Ed25519 signatures are deterministic, so two
+   * identical requests in one second carry one header; that is not a replay (TLS hides the header).
+   */
+  verifySigned(credential: SignedCredential, target: SignedTarget): Verification {
+    const fingerprint = keyFingerprint(credential.blob);
+    const record = this.byKey.get(credential.blob);
+    if (!record) {
+      const message = `This ollama key (${fingerprint}) is not enrolled with any token here. Send the line of ~/.ollama/id_ed25519.pub to the owner of this Gatehouse, who adds it with: gatehouse token update <your token> --ollama-key "<that line>"`;
+      return { ok: false, reason: 'unknown', message };
+    }
+    if (!target.ok) return { ok: false, reason: target.problem, message: target.message, token: record };
+    if (!this.signatures.verify(credential, target.challenges)) {
+      return { ok: false, reason: 'bad_signature', message: `The request's signature does not match its method, path and time for the ollama key ${fingerprint}. Use the ollama command itself (OLLAMA_AUTH=1), unchanged.`, token: record };
+    }
+    return this.usable(record, ` (signed with the ollama key ${fingerprint})`);
+  }
+
+  private usable(record: TokenRecord, via = ''): Verification {
     if (record.revokedAt !== null) {
-      return { ok: false, reason: 'revoked', message: `The API token "${record.name}" was revoked. Ask the owner for a new one.` };
+      return { ok: false, reason: 'revoked', message: `The API token "${record.name}"${via} was revoked. Ask the owner for a new one.`, token: record };
     }
     const now = this.clock();
     if (record.expiresAt !== null && record.expiresAt <= now) {
       return {
         ok: false,
         reason: 'expired',
-        message: `The API token "${record.name}" expired on ${new Date(record.expiresAt).toISOString()}. Ask the owner for a new one.`,
+        message: `The API token "${record.name}"${via} expired on ${new Date(record.expiresAt).toISOString()}. Ask the owner for a new one.`,
+        token: record,
       };
     }
     this.lastUsed.set(record.id, now);

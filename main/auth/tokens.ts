@@ -5,6 +5,7 @@ import { GatehouseError, parseArgument, UsageError } from '../errors';
 import type { Actor } from '../metering/records';
 import type { Store } from '../store/store';
 import { withoutHash, type TokenPolicy, type TokenRecord } from '../store/tokens-repo';
+import { parseOllamaKey, type OllamaKey } from './ollama-keys';
 import { hashToken, mintToken, tokenHint } from './token-format';
 
 /** What a new token may be given: the contract's rules (see createInput below). */
@@ -41,8 +42,8 @@ function describePolicy(p: TokenPolicy): string {
 }
 
 /** What create() and update() accept: the contract's own rules, so both say the same. */
-const createInput = z.object({ name: tokenName, ...tokenPolicyFields, expiresAt: z.number().nullable().optional() });
-const policyChanges = createInput.omit({ name: true }).partial();
+const createInput = z.object({ name: tokenName, ...tokenPolicyFields, expiresAt: z.number().nullable().optional(), ollamaKeys: z.array(z.string().max(500)).max(10).optional() });
+const policyChanges = createInput.omit({ name: true, ollamaKeys: true }).partial();
 
 function checkExpiry(value: number | null | undefined, now: number): number | null {
   if (value === null || value === undefined) return null;
@@ -65,7 +66,8 @@ export class TokenService {
 
   create(input: CreateTokenInput, actor: Actor = this.actor): CreatedToken {
     const now = this.clock();
-    const { name, ...given } = parseArgument(createInput, input);
+    const { name, ollamaKeys = [], ...given } = parseArgument(createInput, input);
+    const keys = ollamaKeys.map(parseOllamaKey);
     const defaults = this.store.settings.load().settings;
     const policy: TokenPolicy = {
       scope: given.scope ?? 'inference',
@@ -87,10 +89,38 @@ export class TokenService {
     }
     const token = mintToken();
     const id = `tk_${randomBytes(6).toString('hex')}`;
-    this.store.audited({ at: now, actor, action: 'token.created', target: name, detail: describePolicy(policy) }, () =>
-      this.store.tokens.insert({ id, name, hash: hashToken(token), hint: tokenHint(token), createdAt: now, ...policy }),
-    );
+    const keyNote = keys.map((k) => ` ollama-key=${k.fingerprint}`).join('');
+    this.store.audited({ at: now, actor, action: 'token.created', target: name, detail: describePolicy(policy) + keyNote }, () => {
+      this.store.tokens.insert({ id, name, hash: hashToken(token), hint: tokenHint(token), createdAt: now, ...policy });
+      for (const key of keys) this.enrol(id, key, now);
+    });
     return { record: this.get(id), token };
+  }
+
+  /** A key may act for one active token only; one kept from a revoked token moves. */
+  private enrol(tokenId: string, key: OllamaKey, now: number): void {
+    const owner = this.store.tokens.ollamaKey(key.blob);
+    if (owner?.tokenId === tokenId) return;
+    const holder = owner && this.store.tokens.find(owner.tokenId);
+    if (holder && holder.revokedAt === null) {
+      throw new UsageError(`That ollama key (${key.fingerprint}) already belongs to the token "${holder.name}".`, `Remove it there first: gatehouse token update ${holder.name} --no-ollama-key`);
+    }
+    this.store.tokens.putOllamaKey({ ...key, tokenId, addedAt: now });
+  }
+
+  /** Adds an ollama public key (the line of ~/.ollama/id_ed25519.pub) to a token, or removes them all. */
+  changeOllamaKeys(idOrName: string, change: { add?: string; removeAll?: boolean }, actor: Actor = this.actor): TokenRecord {
+    const current = this.get(idOrName);
+    if (current.revokedAt !== null) throw new UsageError(`The token "${current.name}" is revoked and cannot be changed.`);
+    const key = change.add === undefined ? undefined : parseOllamaKey(change.add);
+    const now = this.clock();
+    if (change.removeAll) {
+      this.store.audited({ at: now, actor, action: 'token.ollama_keys_removed', target: current.name, detail: current.ollamaKeys.map((k) => k.fingerprint).join(' ') || 'none' }, () => this.store.tokens.removeOllamaKeys(current.id));
+    }
+    if (key) {
+      this.store.audited({ at: now, actor, action: 'token.ollama_key_added', target: current.name, detail: `${key.fingerprint} ${key.comment}`.trim() }, () => this.enrol(current.id, key, now));
+    }
+    return this.get(current.id);
   }
 
   list(): TokenRecord[] {

@@ -26,9 +26,15 @@ export function tokenHandlers(ctx: HandlerContext): Pick<Handlers, 'listTokens' 
       ctx.changed('tokens');
       return created;
     },
-    updateToken: ({ token, changes: { expiresIn, ...changes } }, actor) => {
+    updateToken: ({ token, changes: { expiresIn, addOllamaKey, removeOllamaKeys, ...changes } }, actor) => {
       const expiry = expiresIn === undefined ? {} : { expiresAt: tokenExpiry(expiresIn, ctx.clock()) };
-      const updated = ctx.tokens.update(token, { ...changes, ...expiry }, actor);
+      const policy = { ...changes, ...expiry };
+      const keys = { ...(addOllamaKey !== undefined ? { add: addOllamaKey } : {}), ...(removeOllamaKeys ? { removeAll: true } : {}) };
+      // One transaction: a key that cannot be added leaves the policy unchanged too.
+      const updated = ctx.store.db.transaction(() => {
+        const changed = Object.keys(policy).length > 0 || Object.keys(keys).length === 0 ? ctx.tokens.update(token, policy, actor) : ctx.tokens.get(token);
+        return Object.keys(keys).length > 0 ? ctx.tokens.changeOllamaKeys(changed.id, keys, actor) : changed;
+      })();
       ctx.changed('tokens');
       return updated;
     },

@@ -228,6 +228,22 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE tokens ADD COLUMN monthly_tokens INTEGER CHECK (monthly_tokens > 0);
     `,
   },
+  {
+    version: 9,
+    name: 'ollama public keys of tokens',
+    sql: `
+      -- The ed25519 keys whose signed requests (the ollama command with OLLAMA_AUTH=1) act as a
+      -- token. A key belongs to one token at most; it is kept with a revoked token, for the record.
+      CREATE TABLE ollama_keys (
+        blob        TEXT PRIMARY KEY,
+        token_id    TEXT NOT NULL REFERENCES tokens(id),
+        fingerprint TEXT NOT NULL,
+        comment     TEXT NOT NULL DEFAULT '',
+        added_at    INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX ollama_keys_token ON ollama_keys(token_id);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -1,5 +1,5 @@
 import type { Db } from './database';
-import type { Priority, Scope, TokenPolicy, TokenRecord } from '../../preload/types';
+import type { OllamaKeyView, Priority, Scope, TokenPolicy, TokenRecord } from '../../preload/types';
 export type { Scope, TokenPolicy, TokenRecord } from '../../preload/types';
 
 export { SCOPES } from '../../preload/rules';
@@ -31,11 +31,29 @@ interface Row {
   revoked_at: number | null;
 }
 
-const fromRow = (r: Row): StoredToken => ({
+interface KeyRow {
+  blob: string;
+  token_id: string;
+  fingerprint: string;
+  comment: string;
+  added_at: number;
+}
+
+/** An enrolled ollama key with the token it belongs to. */
+export interface StoredOllamaKey extends OllamaKeyView {
+  blob: string;
+  tokenId: string;
+}
+
+const keyFromRow = (k: KeyRow): StoredOllamaKey => ({ blob: k.blob, tokenId: k.token_id, fingerprint: k.fingerprint, comment: k.comment, addedAt: k.added_at });
+const keyView = ({ fingerprint, comment, addedAt }: StoredOllamaKey): OllamaKeyView => ({ fingerprint, comment, addedAt });
+
+const fromRow = (r: Row, keys: StoredOllamaKey[] = []): StoredToken => ({
   id: r.id,
   name: r.name,
   hash: r.hash,
   hint: r.hint,
+  ollamaKeys: keys.map(keyView),
   scope: r.scope,
   allowModels: JSON.parse(r.allow_models) as string[],
   denyModels: JSON.parse(r.deny_models) as string[],
@@ -78,6 +96,11 @@ export class TokenRepository {
            concurrency = @concurrency, metrics = @metrics, cloud = @cloud, weight = @weight, priority = @priority, queue = @queue,
            daily_tokens = @dailyTokens, monthly_tokens = @monthlyTokens, expires_at = @expiresAt WHERE id = @id`,
       ),
+      keys: db.prepare<[], KeyRow>('SELECT * FROM ollama_keys ORDER BY added_at, blob'),
+      keysOf: db.prepare<[string], KeyRow>('SELECT * FROM ollama_keys WHERE token_id = ? ORDER BY added_at, blob'),
+      key: db.prepare<[string], KeyRow>('SELECT * FROM ollama_keys WHERE blob = ?'),
+      putKey: db.prepare('INSERT OR REPLACE INTO ollama_keys (blob, token_id, fingerprint, comment, added_at) VALUES (@blob, @tokenId, @fingerprint, @comment, @addedAt)'),
+      dropKeys: db.prepare<[string]>('DELETE FROM ollama_keys WHERE token_id = ?'),
       touch: db.prepare<[number, string]>(
         'UPDATE tokens SET last_used_at = max(coalesce(last_used_at, 0), ?) WHERE id = ?',
       ),
@@ -95,13 +118,34 @@ export class TokenRepository {
   }
 
   all(): StoredToken[] {
-    return this.statements.all.all().map(fromRow);
+    const keys = new Map<string, StoredOllamaKey[]>();
+    for (const key of this.ollamaKeys()) keys.set(key.tokenId, [...(keys.get(key.tokenId) ?? []), key]);
+    return this.statements.all.all().map((r) => fromRow(r, keys.get(r.id)));
   }
 
   /** By id, or else the active token with that name (names are unique among active tokens). */
   find(idOrName: string): StoredToken | undefined {
     const row = this.statements.byId.get(idOrName) ?? this.statements.activeByName.get(idOrName);
-    return row && fromRow(row);
+    return row && fromRow(row, this.statements.keysOf.all(row.id).map(keyFromRow));
+  }
+
+  /** Every enrolled ollama key, with its token's id. */
+  ollamaKeys(): StoredOllamaKey[] {
+    return this.statements.keys.all().map(keyFromRow);
+  }
+
+  ollamaKey(blob: string): StoredOllamaKey | undefined {
+    const row = this.statements.key.get(blob);
+    return row && keyFromRow(row);
+  }
+
+  /** Enrols a key with a token; a key kept from a revoked token moves to this one. */
+  putOllamaKey(key: StoredOllamaKey): void {
+    this.statements.putKey.run(key);
+  }
+
+  removeOllamaKeys(tokenId: string): number {
+    return this.statements.dropKeys.run(tokenId).changes;
   }
 
   revoke(id: string, now: number): boolean {

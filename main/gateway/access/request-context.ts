@@ -32,8 +32,15 @@ declare module 'fastify' {
   }
   interface FastifyReply {
     /** Answers with the problem and records it as a security event; returns the reply for `return`. */
-    refuse(kind: SecurityEventKind, problem: Problem, extra?: { fingerprint?: string }): FastifyReply;
+    refuse(kind: SecurityEventKind, problem: Problem, extra?: RefusalDetail): FastifyReply;
   }
+}
+
+/** What a refusal's security event may name beyond the request: the credential's fingerprint, the token it belongs to. */
+export interface RefusalDetail {
+  fingerprint?: string;
+  tokenId?: string;
+  tokenName?: string;
 }
 
 export interface RequestContextOptions {
@@ -53,7 +60,7 @@ export const requestContext = fp(
   (scope: FastifyInstance, options: RequestContextOptions, done: () => void) => {
     const clock = options.clock ?? Date.now;
     scope.decorateRequest('gatehouse', null as never);
-    scope.decorateReply('refuse', function refuse(this: FastifyReply, kind: SecurityEventKind, problem: Problem, extra: { fingerprint?: string } = {}) {
+    scope.decorateReply('refuse', function refuse(this: FastifyReply, kind: SecurityEventKind, problem: Problem, extra: RefusalDetail = {}) {
       const { ip, token, match, path } = this.request.gatehouse;
       options.security({
         at: clock(),

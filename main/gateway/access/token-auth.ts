@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Lockout } from '../../auth/lockout';
 import { tokenFingerprint } from '../../auth/token-format';
-import { credentialFrom, type TokenVerifier } from '../../auth/token-verifier';
+import { keyFingerprint, signedCredentialFrom, signedTarget } from '../../auth/ollama-keys';
+import { credentialFrom, type TokenVerifier, type Verification } from '../../auth/token-verifier';
 import type { Settings } from '../../config/settings';
 import type { SecuritySink } from '../../metering/security-events';
 import type { HostNames } from '../../tls/addresses';
@@ -50,24 +51,28 @@ export const tokenAuth = fp(
         const message = `Too many invalid API tokens came from ${context.ip}. Try again in ${locked.retryAfterSeconds} s with a valid token.`;
         return !sendProblem(reply, { status: 429, code: 'locked_out', message, headers: { 'retry-after': String(locked.retryAfterSeconds) } });
       }
-      const credential = credentialFrom(request.headers);
-      if (credential === undefined && context.local && settings.trustLoopback) {
+      const signed = signedCredentialFrom(request.headers.authorization);
+      const credential = signed ? undefined : credentialFrom(request.headers);
+      if (!signed && credential === undefined && context.local && settings.trustLoopback) {
         if (trustedHere(request)) return true;
         const message = 'Requests without a token are trusted only from programs on this computer, not from web pages or under another host name. Send an API token.';
         return !sendProblem(reply, { status: 401, code: 'token_missing', message, headers: CHALLENGE });
       }
-      const verdict = options.verifier.verify(credential);
+      const verdict: Verification = signed
+        ? options.verifier.verifySigned(signed, signedTarget(request.method, request.url, context.path.ok ? context.path.path : '', clock()))
+        : options.verifier.verify(credential);
       if (verdict.ok) {
         context.token = verdict.token;
         return true;
       }
-      const problem = { status: 401, code: `token_${verdict.reason}`, message: verdict.message, headers: CHALLENGE };
+      const problem = { status: 401, code: `${signed ? 'signature' : 'token'}_${verdict.reason}`, message: verdict.message, headers: CHALLENGE };
       if (verdict.reason === 'missing') return !sendProblem(reply, problem);
-      const fingerprint = tokenFingerprint(credential ?? '');
+      // Never the signature itself: the key's fingerprint, or the token's.
+      const fingerprint = signed ? keyFingerprint(signed.blob) : tokenFingerprint(credential ?? '');
       if (options.lockout.fail(context.ip)) {
         options.security({ at: clock(), kind: 'lockout', ip: context.ip, fingerprint, detail: `locked out for ${settings.lockoutSeconds} s after ${settings.lockoutThreshold} invalid tokens` });
       }
-      reply.refuse('auth_failed', problem, { fingerprint });
+      reply.refuse('auth_failed', problem, { fingerprint, ...(verdict.token ? { tokenId: verdict.token.id, tokenName: verdict.token.name } : {}) });
       return false;
     };
 
