@@ -67,6 +67,17 @@ client = OpenAI(base_url=${js(`${endpoint}/v1`)}, api_key='${token}'${localCa ? 
 reply = client.chat.completions.create(model=${js(model)}, messages=[{'role': 'user', 'content': 'Hello!'}])
 print(reply.choices[0].message.content)`,
     },
+    ollamaCommandSnippet(endpoint, model, localCa),
+    {
+      client: 'Anthropic SDK (Python)',
+      language: 'python',
+      code: `# pip install anthropic
+import anthropic
+
+client = anthropic.Anthropic(base_url=${js(endpoint)}, api_key='${token}'${localCa ? `, http_client=anthropic.DefaultHttpxClient(verify='${CA_FILE}')` : ''})
+reply = client.messages.create(model=${js(model)}, max_tokens=1024, messages=[{'role': 'user', 'content': 'Hello!'}])
+print(reply.content[0].text)`,
+    },
     {
       client: 'Open WebUI',
       language: 'sh',
@@ -90,6 +101,35 @@ print(reply.choices[0].message.content)`,
       caBundlePath: /path/to/${CA_FILE}` : ''}`,
     },
   ];
+}
+
+/**
+ * The ollama command itself: it cannot send a token, but with OLLAMA_AUTH=1 it signs each request
+ * with its own key, which acts as the token once enrolled. Go's TLS uses the system's trust store
+ * (SSL_CERT_FILE only on Linux), so the CA step differs per OS.
+ */
+function ollamaCommandSnippet(endpoint: string, model: string, localCa: boolean): Snippet {
+  const run = `OLLAMA_HOST=${endpoint} OLLAMA_AUTH=1 ollama run ${model}`;
+  const lines = [
+    '# Once: your ollama key must belong to your token. Paste it when you accept an invite, or',
+    '# send it to the owner of this Gatehouse (it is public): cat ~/.ollama/id_ed25519.pub',
+    '',
+    ...(localCa
+      ? [
+          '# Linux:',
+          `SSL_CERT_FILE=${CA_FILE} ${run}`,
+          '',
+          '# macOS: trust the CA once, then run',
+          `sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain ${CA_FILE}`,
+          run,
+          '',
+          '# Windows (PowerShell): trust the CA once, then run',
+          `certutil -user -addstore Root ${CA_FILE}`,
+          `$env:OLLAMA_HOST="${endpoint}"; $env:OLLAMA_AUTH="1"; ollama run ${model}`,
+        ]
+      : ['# macOS, Linux:', run, '', '# Windows (PowerShell):', `$env:OLLAMA_HOST="${endpoint}"; $env:OLLAMA_AUTH="1"; ollama run ${model}`]),
+  ];
+  return { client: 'ollama command', language: 'sh', code: lines.join('\n') };
 }
 
 /**

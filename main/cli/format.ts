@@ -32,7 +32,7 @@ export function compact(n: number): string {
 
 export function tokenRows(tokens: TokenRecord[], now = Date.now(), spent: (id: string) => { day: number; month: number } = () => ({ day: 0, month: 0 })): string {
   return table(
-    ['ID', 'NAME', 'SCOPE', 'MODELS', 'LIMITS', 'EXPIRES', 'LAST USED', 'STATUS'],
+    ['ID', 'NAME', 'SCOPE', 'MODELS', 'LIMITS', 'EXPIRES', 'LAST USED', 'STATUS', 'OLLAMA KEYS'],
     tokens.map((t) => [
       t.id,
       `${t.name} (…${t.hint})`,
@@ -49,6 +49,7 @@ export function tokenRows(tokens: TokenRecord[], now = Date.now(), spent: (id: s
       t.expiresAt === null ? 'never' : when(t.expiresAt, now),
       when(t.lastUsedAt, now),
       tokenStatus(t, now),
+      t.ollamaKeys.map((k) => k.fingerprint).join(', ') || '-',
     ]),
   );
 }
@@ -72,6 +73,7 @@ export function tokenJson(t: TokenRecord, now = Date.now()) {
     queue: t.queue,
     dailyTokens: t.dailyTokens,
     monthlyTokens: t.monthlyTokens,
+    ollamaKeys: t.ollamaKeys.map((k) => ({ fingerprint: k.fingerprint, comment: k.comment, addedAt: iso(k.addedAt) })),
     createdAt: iso(t.createdAt),
     expiresAt: iso(t.expiresAt),
     lastUsedAt: iso(t.lastUsedAt),

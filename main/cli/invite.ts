@@ -31,7 +31,7 @@ async function create(values: CreateFlags, io: Output): Promise<number> {
 /** `gatehouse invite …`: one-time links a teammate opens to get a token with the policy chosen here. */
 export function inviteGroup(io: Output, ran: Ran): Command {
   const group = command('invite', 'one-time links that give a teammate a token');
-  withPolicyOptions(group.command('create').description('a link that gives whoever opens it first a token with this policy').option('--name <name>', 'the name the token will have, such as bob-laptop'))
+  withPolicyOptions(group.command('create').description('a link that gives whoever opens it first a token with this policy').option('--name <name>', 'the name the token will have, such as bob-laptop'), false, false)
     .option('--link-expires <span>', `how long the link works, such as 1h or 7d (default ${DEFAULT_INVITE_LINK})`)
     .option('--endpoint <url>', 'the address the teammate will use (default: the first network address)')
     .option('--json', 'as JSON')

@@ -25,10 +25,19 @@ export interface PolicyFlags {
   queue?: string;
   dailyTokens?: string;
   monthlyTokens?: string;
+  /** Repeated --ollama-key lines; `clear` when --no-ollama-key came before them; false when it came last. */
+  ollamaKey?: OllamaKeyFlags | false;
 }
 
+interface OllamaKeyFlags {
+  clear: boolean;
+  lines: string[];
+}
+const collectKey = (line: string, previous: OllamaKeyFlags | false | undefined): OllamaKeyFlags =>
+  previous === false ? { clear: true, lines: [line] } : { clear: previous?.clear ?? false, lines: [...(previous?.lines ?? []), line] };
+
 /** Declares the policy flags once; `update` also takes their negations and `none`/`never`. */
-export function withPolicyOptions(cmd: Command, update = false): Command {
+export function withPolicyOptions(cmd: Command, update = false, ollamaKeys = true): Command {
   cmd
     .addOption(dataDirOption())
     .option('--scope <scope>', 'inference (run models, the default) or admin (also pull, push, create, copy, delete)')
@@ -44,7 +53,13 @@ export function withPolicyOptions(cmd: Command, update = false): Command {
     .option('--queue <n>', 'requests it may have waiting for the GPU (default 16)')
     .option('--daily-tokens <n>', `prompt + completion tokens per day, from local midnight${update ? ' (none: no budget)' : ''}`)
     .option('--monthly-tokens <n>', `prompt + completion tokens per month, from the 1st${update ? ' (none: no budget)' : ''}`);
-  if (update) cmd.option('--no-metrics', 'may no longer read /metrics').option('--no-cloud', 'may no longer use cloud models');
+  if (ollamaKeys) cmd.option('--ollama-key <line>', 'the public key of an ollama command that acts as this token (the line of ~/.ollama/id_ed25519.pub); repeatable', collectKey);
+  if (update) {
+    cmd
+      .option('--no-metrics', 'may no longer read /metrics')
+      .option('--no-cloud', 'may no longer use cloud models')
+      .option('--no-ollama-key', 'removes every ollama key of the token (then adds one given after it with --ollama-key)');
+  }
   return cmd;
 }
 
@@ -74,12 +89,14 @@ export function policyFromFlags(values: PolicyFlags): PolicyChanges {
 async function create(values: PolicyFlags & { name?: string; json?: boolean }, io: Output): Promise<number> {
   if (!values.name) throw new UsageError('A token needs a name: gatehouse token create --name alice-laptop');
   const name = values.name;
-  const { record, token } = await withControl(values.dataDir, (control) => control.call('createToken', { name, ...policyFromFlags(values) }), {}, io);
+  const ollamaKeys = values.ollamaKey ? values.ollamaKey.lines : [];
+  const { record, token } = await withControl(values.dataDir, (control) => control.call('createToken', { name, ...policyFromFlags(values), ...(ollamaKeys.length ? { ollamaKeys } : {}) }), {}, io);
   if (values.json) {
     const expiresAt = record.expiresAt === null ? null : new Date(record.expiresAt).toISOString();
     io.out(JSON.stringify({ id: record.id, name: record.name, token, scope: record.scope, expiresAt }));
   } else {
     io.out(`Created token "${record.name}" (${record.id}, scope ${record.scope}). Its secret:\n\n  ${token}\n`);
+    for (const key of record.ollamaKeys) io.out(`The ollama key ${key.fingerprint} ${key.comment} acts as it too (OLLAMA_AUTH=1).`);
     io.out('Copy it now. Gatehouse keeps only a hash of it and cannot show it again.');
   }
   return 0;
@@ -87,7 +104,10 @@ async function create(values: PolicyFlags & { name?: string; json?: boolean }, i
 
 async function update(token: string | undefined, values: PolicyFlags, io: Output): Promise<number> {
   if (!token) throw new UsageError('Say which token: gatehouse token update <id|name> --rpm 60');
-  const changes = policyFromFlags(values);
+  const keys = values.ollamaKey;
+  const changes: Args<'updateToken'>['changes'] = { ...policyFromFlags(values), ...(keys === false || keys?.clear ? { removeOllamaKeys: true as const } : {}) };
+  if (keys && keys.lines.length > 1) throw new UsageError('token update adds one ollama key at a time.');
+  if (keys && keys.lines[0] !== undefined) changes.addOllamaKey = keys.lines[0];
   if (Object.keys(changes).length === 0) throw new UsageError('Nothing to change: give the flags to change, such as --rpm 60. See: gatehouse token update --help');
   const updated = await withControl(values.dataDir, (control) => control.call('updateToken', { token, changes }), {}, io);
   io.out(`Updated token "${updated.name}" (${updated.id}).`);

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RateLimiter } from '../auth/limits';
 import type { Settings } from '../config/settings';
 import { errorBody } from '../control/control-api';
-import { GatehouseError, statusOf } from '../errors';
+import { GatehouseError, statusOf, UsageError } from '../errors';
 import type { SecuritySink } from '../metering/security-events';
 import type { Invites } from '../share/invites';
 import { clientSnippets } from '../../preload/snippets';
@@ -30,7 +30,7 @@ export interface InviteDeps {
 /** What a redemption must be: a short id and a secret string; anything else is a 400, never run. */
 const redeemSchema = {
   params: { type: 'object', properties: { id: { type: 'string', maxLength: 40 } }, required: ['id'] },
-  body: { type: 'object', properties: { secret: { type: 'string', maxLength: 100 } }, required: ['secret'] },
+  body: { type: 'object', properties: { secret: { type: 'string', maxLength: 100 }, ollamaKey: { type: 'string', maxLength: 500 } }, required: ['secret'] },
 } as const;
 
 /**
@@ -77,15 +77,22 @@ export async function invitePlugin(app: FastifyInstance, deps: InviteDeps): Prom
     return reply.type('application/x-pem-file').header('content-disposition', 'attachment; filename="gatehouse-ca.crt"').send(ca.pem);
   });
 
-  app.post<{ Params: { id: string }; Body: { secret: string } }>('/invite/:id/redeem', { bodyLimit: 2048, schema: redeemSchema }, (request, reply) => {
+  app.post<{ Params: { id: string }; Body: { secret: string; ollamaKey?: string } }>('/invite/:id/redeem', { bodyLimit: 2048, schema: redeemSchema }, (request, reply) => {
     try {
-      const created = deps.invites.redeem(request.params.id, request.body.secret);
+      const created = deps.invites.redeem(request.params.id, request.body.secret, request.body.ollamaKey);
       const endpoint = `${deps.tls ? 'https' : 'http'}://${request.headers.host}`;
       const model = created.record.allowModels.find((m) => !/[*?[]/.test(m)) ?? 'llama3.2';
-      return { name: created.record.name, token: created.token, endpoint, caFingerprint: deps.ca()?.fingerprint ?? null, snippets: clientSnippets({ endpoint, token: created.token, model, localCa: deps.ca() !== null }) };
+      return {
+        name: created.record.name,
+        token: created.token,
+        endpoint,
+        caFingerprint: deps.ca()?.fingerprint ?? null,
+        ollamaKeys: created.record.ollamaKeys.map((k) => k.fingerprint),
+        snippets: clientSnippets({ endpoint, token: created.token, model, localCa: deps.ca() !== null }),
+      };
     } catch (err) {
       if (!(err instanceof GatehouseError)) throw err;
-      return fail(request, reply, err, true);
+      return fail(request, reply, err, !(err instanceof UsageError));
     }
   });
 

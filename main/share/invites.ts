@@ -4,6 +4,7 @@ import QRCode from 'qrcode';
 import type { Args } from '../../preload/contract';
 import { DEFAULT_INVITE_LINK } from '../../preload/rules';
 import { parseExpiry, tokenExpiry } from '../auth/duration';
+import { parseOllamaKey } from '../auth/ollama-keys';
 import { TokenService, type CreatedToken } from '../auth/tokens';
 import { GatehouseError, UsageError } from '../errors';
 import type { Actor } from '../metering/records';
@@ -85,7 +86,9 @@ export class Invites {
   }
 
   /** Redeems the invite once: the token is created and the invite marked used in one transaction. */
-  redeem(id: string, secret: unknown): CreatedToken {
+  redeem(id: string, secret: unknown, ollamaKey?: string): CreatedToken {
+    // A key that cannot be read is the teammate's typo, not a failed invite: it changes nothing.
+    if (ollamaKey !== undefined && ollamaKey.trim() !== '') parseOllamaKey(ollamaKey);
     const row = /^inv_[0-9a-f]{12}$/.test(id) ? this.store.invites.get(id) : undefined;
     if (!row || typeof secret !== 'string' || secret.length > 100 || !timingSafeEqual(sha256(secret), Buffer.from(row.secretHash, 'hex'))) throw refused();
     if (this.view(row).state !== 'pending') throw refused();
@@ -97,7 +100,8 @@ export class Invites {
       let name = row.name;
       for (let n = 2; taken.has(name); n++) name = `${row.name}-${n}`;
       const { expiresIn, ...rest } = policy;
-      const created = tokens.create({ ...rest, name, expiresAt: tokenExpiry(expiresIn, now) });
+      const keys = ollamaKey?.trim() ? { ollamaKeys: [ollamaKey] } : {};
+      const created = tokens.create({ ...rest, ...keys, name, expiresAt: tokenExpiry(expiresIn, now) });
       if (!this.store.invites.redeem(id, created.record.id, now)) throw refused();
       this.store.metering.audit({ at: now, actor: 'api', action: 'invite.redeemed', target: row.name, detail: `token ${name}` });
       return created;

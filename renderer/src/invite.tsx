@@ -22,6 +22,7 @@ interface Accepted {
   token: string;
   endpoint: string;
   caFingerprint: string | null;
+  ollamaKeys: string[];
   snippets: Snippet[];
 }
 
@@ -47,6 +48,7 @@ function InvitePage() {
   const [error, setError] = useState<string>();
   const [accepted, setAccepted] = useState<Accepted>();
   const [busy, setBusy] = useState(false);
+  const [ollamaKey, setOllamaKey] = useState('');
 
   useEffect(() => {
     fetch(`/invite/${encodeURIComponent(id)}/info`).then((r) => json<Info>(r)).then(setInfo, (e: Error) => setError(e.message));
@@ -56,7 +58,7 @@ function InvitePage() {
     setBusy(true);
     setError(undefined);
     try {
-      const res = await fetch(`/invite/${encodeURIComponent(id)}/redeem`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ secret }) });
+      const res = await fetch(`/invite/${encodeURIComponent(id)}/redeem`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ secret, ...(ollamaKey.trim() ? { ollamaKey: ollamaKey.trim() } : {}) }) });
       setAccepted(await json<Accepted>(res));
     } catch (e) {
       setError((e as Error).message);
@@ -78,6 +80,11 @@ function InvitePage() {
         <p>
           Use it at <code>{accepted.endpoint}</code> (OpenAI-compatible clients: <code>{accepted.endpoint}/v1</code>).
         </p>
+        {accepted.ollamaKeys.map((k) => (
+          <p key={k}>
+            Your ollama key <code>{k}</code> acts as this token: run the <code>ollama</code> command with <code>OLLAMA_AUTH=1</code> (see the “ollama command” tab).
+          </p>
+        ))}
         <SnippetTabs snippets={accepted.snippets} />
       </main>
     );
@@ -105,6 +112,13 @@ function InvitePage() {
               <h2>2. Accept</h2>
             </>
           )}
+          <details>
+            <summary>Using the ollama command on your computer?</summary>
+            <label>
+              Paste what <code>cat ~/.ollama/id_ed25519.pub</code> prints (Windows: <code>type %USERPROFILE%\.ollama\id_ed25519.pub</code>); it is public, and lets <code>ollama run</code> use your token
+              <textarea rows={2} value={ollamaKey} onChange={(e) => setOllamaKey(e.target.value)} placeholder="ssh-ed25519 AAAA… you@laptop" spellCheck={false} />
+            </label>
+          </details>
           <button type="button" className="primary" disabled={busy || !secret} onClick={() => void accept()}>
             Accept and show my token
           </button>

@@ -9,6 +9,8 @@ import { startFakeOllama } from '../fixtures/fake-ollama';
 import { bearer, call, open, tempDir } from '../helpers';
 import { after } from 'node:test';
 import { storeRequests } from '../../main/metering/hourly';
+import { keyFingerprint } from '../../main/auth/ollama-keys';
+import { OllamaIdentity } from '../fixtures/ollama-signer';
 
 const CLI = 'out/cli/gatehouse.js';
 const exec = promisify(execFile);
@@ -56,6 +58,26 @@ describe('the CLI contract', () => {
     assert.ok(Math.abs(Date.parse(plain.expiresAt) - (Date.now() + 90 * 86_400_000)) < 120_000, plain.expiresAt);
     const never = JSON.parse((await gatehouse(['token', 'create', '--name', 'b', '--expires', 'never', '--json', '--data-dir', own])).stdout) as { expiresAt: string | null };
     assert.equal(never.expiresAt, null);
+  });
+
+  it('enrols ollama keys with --ollama-key, lists their fingerprints, and removes them with --no-ollama-key', async () => {
+    const own = tempDir();
+    const bob = new OllamaIdentity('bob@laptop');
+    const other = new OllamaIdentity('bob@desktop');
+    const created = await gatehouse(['token', 'create', '--name', 'bob', '--ollama-key', bob.line, '--data-dir', own]);
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, new RegExp(`The ollama key ${keyFingerprint(bob.blob).replace(/[+/]/g, '\\$&')} bob@laptop acts as it too`));
+    assert.equal((await gatehouse(['token', 'update', 'bob', '--ollama-key', other.line, '--data-dir', own])).code, 0);
+    const keys = () => gatehouse(['token', 'list', '--json', '--data-dir', own]).then((r) => (JSON.parse(r.stdout) as Array<{ ollamaKeys: Array<{ fingerprint: string; comment: string }> }>)[0]!.ollamaKeys);
+    assert.deepEqual((await keys()).map((k) => [k.fingerprint, k.comment]), [[keyFingerprint(bob.blob), 'bob@laptop'], [keyFingerprint(other.blob), 'bob@desktop']]);
+    assert.match((await gatehouse(['token', 'list', '--data-dir', own])).stdout, new RegExp(`OLLAMA KEYS[\\s\\S]*${keyFingerprint(bob.blob).slice(0, 20).replace(/[+/]/g, '\\$&')}`));
+    assert.equal((await gatehouse(['token', 'update', 'bob', '--no-ollama-key', '--ollama-key', other.line, '--data-dir', own])).code, 0);
+    assert.deepEqual((await keys()).map((k) => k.comment), ['bob@desktop'], 'cleared, then the one given after');
+    assert.equal((await gatehouse(['token', 'update', 'bob', '--no-ollama-key', '--data-dir', own])).code, 0);
+    assert.deepEqual(await keys(), []);
+    const leaked = await gatehouse(['token', 'create', '--name', 'eve', '--ollama-key', '-----BEGIN OPENSSH PRIVATE KEY-----', '--data-dir', own]);
+    assert.equal(leaked.code, 2);
+    assert.match(leaked.stderr, /private key: never share it/);
   });
 
   it('reads the data folder from GATEHOUSE_DATA_DIR', async () => {

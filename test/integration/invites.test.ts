@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { Agent } from 'undici';
-import { call, startHarness } from '../helpers';
+import { keyFingerprint } from '../../main/auth/ollama-keys';
+import { OllamaIdentity } from '../fixtures/ollama-signer';
+import { call, eventually, startHarness } from '../helpers';
 
 describe('invites', async () => {
   const h = await startHarness();
@@ -54,6 +56,21 @@ describe('invites', async () => {
     assert.equal((await api('listInvites')).json<unknown[]>().length, before);
   });
 
+  it('enrols the ollama key the teammate pastes; a key that cannot be read changes nothing', async () => {
+    const inv = await create('kim');
+    const bad = await call(`${h.url}/invite/${inv.id}/redeem`, { body: { secret: inv.secret, ollamaKey: 'ssh-rsa AAAAB3Nza' }, ca: h.ca!, localAddress: '127.0.0.22' });
+    assert.equal(bad.status, 400, bad.text);
+    assert.match(bad.text, /not an ollama public key/);
+    h.core.metering.flush();
+    assert.ok(!h.core.store.metering.securitySince(0).some((e) => e.ip === '127.0.0.22'), 'a typo is not a security event');
+    const kim = new OllamaIdentity('kim@laptop');
+    const ok = await call(`${h.url}/invite/${inv.id}/redeem`, { body: { secret: inv.secret, ollamaKey: kim.line }, ca: h.ca!, localAddress: '127.0.0.22' });
+    assert.equal(ok.status, 200, ok.text);
+    assert.deepEqual(ok.json<{ ollamaKeys: string[] }>().ollamaKeys, [keyFingerprint(kim.blob)]);
+    const signed = kim.sign('GET', '/api/tags');
+    await eventually(async () => (await call(`${h.url}${signed.path}`, { headers: signed.headers, ca: h.ca! })).status === 200, 3000, 'the signed request to be kim\'s');
+  });
+
   it('makes a one-time URL with the secret after #, and a page that shows the invite', async () => {
     const inv = await create('bob-laptop');
     secrets.push(inv.secret);
@@ -78,7 +95,7 @@ describe('invites', async () => {
     const body = res.json<{ token: string; name: string; endpoint: string; snippets: Array<{ client: string; code: string }> }>();
     assert.equal(body.name, 'carol');
     assert.equal(body.endpoint, h.url);
-    assert.ok(body.snippets.every((s) => s.code.includes(body.token)));
+    assert.ok(body.snippets.filter((s) => s.client !== 'ollama command').every((s) => s.code.includes(body.token)));
     const record = h.core.tokens.get('carol');
     assert.deepEqual([record.allowModels, record.rpm], [['llama3.2'], 30]);
 

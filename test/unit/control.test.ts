@@ -77,15 +77,20 @@ describe('sharing', () => {
 
   it('gives every client the endpoint and token, and the CA setting only with the local CA', () => {
     const withCa = clientSnippets({ endpoint: 'https://gpu.local:11443', token, model: 'qwen3:8b', localCa: true });
-    assert.deepEqual(withCa.map((s) => s.client), ['curl', 'ollama (JavaScript)', 'ollama (Python)', 'OpenAI SDK (JavaScript)', 'OpenAI SDK (Python)', 'Open WebUI', 'Continue (config.yaml)']);
+    assert.deepEqual(withCa.map((s) => s.client), ['curl', 'ollama (JavaScript)', 'ollama (Python)', 'OpenAI SDK (JavaScript)', 'OpenAI SDK (Python)', 'ollama command', 'Anthropic SDK (Python)', 'Open WebUI', 'Continue (config.yaml)']);
     for (const s of withCa) {
-      assert.ok(s.code.includes(token), `${s.client} has the token`);
+      // The ollama command signs with its own key instead of sending the token.
+      assert.equal(s.code.includes(token), s.client !== 'ollama command', `${s.client} has the token (or, the ollama command, not)`);
       assert.ok(s.code.includes('gpu.local:11443'), `${s.client} has the endpoint`);
       assert.ok(s.code.includes('gatehouse-ca.crt'), `${s.client} trusts the CA`);
     }
     assert.ok(withCa.filter((s) => s.client.startsWith('OpenAI')).every((s) => s.code.includes('https://gpu.local:11443/v1')));
     const custom = clientSnippets({ endpoint: 'https://gpu.example.com', token, model: 'qwen3:8b', localCa: false });
     assert.ok(custom.every((s) => !s.code.includes('gatehouse-ca.crt')));
+    const ollama = withCa.find((s) => s.client === 'ollama command')!.code;
+    for (const line of ['SSL_CERT_FILE=gatehouse-ca.crt OLLAMA_HOST=https://gpu.local:11443 OLLAMA_AUTH=1 ollama run qwen3:8b', 'security add-trusted-cert', 'certutil -user -addstore Root gatehouse-ca.crt', '$env:OLLAMA_AUTH="1"', 'cat ~/.ollama/id_ed25519.pub']) {
+      assert.ok(ollama.includes(line), `the ollama command snippet has ${line}`);
+    }
   });
 
   it('labels addresses people recognise', () => {

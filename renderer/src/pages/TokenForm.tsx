@@ -13,14 +13,17 @@ export function TokenForm({ onCreated, submitLabel = 'Create token', defaultName
 }) {
   const [name, setName] = useState(defaultName);
   const [policy, setPolicy] = useState<PolicyValues>(DEFAULT_POLICY);
+  const [ollamaKeys, setOllamaKeys] = useState('');
   const create = useAction((args: Args<'createToken'>) => api.createToken(args));
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const created = await create.run({ name, ...policyArgs(policy) });
+    const keys = ollamaKeys.split('\n').map((l) => l.trim()).filter(Boolean);
+    const created = await create.run({ name, ...policyArgs(policy), ...(keys.length ? { ollamaKeys: keys } : {}) });
     if (created) {
       onCreated(created);
       setName('');
+      setOllamaKeys('');
       setPolicy((p) => ({ ...p, allowed: [], extraAllowed: '', denied: '' }));
     }
   };
@@ -32,6 +35,16 @@ export function TokenForm({ onCreated, submitLabel = 'Create token', defaultName
         <input value={name} onChange={(e) => setName(e.target.value)} required maxLength={64} placeholder="alice-laptop" autoComplete="off" />
       </label>
       <PolicyFields value={policy} onChange={setPolicy} />
+      <label>
+        The ollama command&apos;s key (optional: lets <code>ollama run</code> on their computer use this token)
+        <textarea
+          rows={2}
+          value={ollamaKeys}
+          onChange={(e) => setOllamaKeys(e.target.value)}
+          placeholder="ssh-ed25519 AAAA… bob@laptop  (what cat ~/.ollama/id_ed25519.pub prints)"
+          spellCheck={false}
+        />
+      </label>
       <ErrorNote error={create.error} />
       <div className="row end">
         <button type="submit" className="primary" disabled={create.busy}>

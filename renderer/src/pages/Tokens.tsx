@@ -79,6 +79,11 @@ export function Tokens() {
                       <div className="muted small">
                         <code>{t.hint}</code>
                       </div>
+                      {t.ollamaKeys.map((k) => (
+                        <div key={k.fingerprint} className="muted small" title={`ollama key added ${new Date(k.addedAt).toLocaleString()}`}>
+                          ollama key <code>{k.fingerprint.slice(0, 19)}…</code> {k.comment}
+                        </div>
+                      ))}
                     </td>
                     <td className="small">{policy(t)}</td>
                     <td>{ago(t.lastUsedAt)}</td>
