@@ -75,7 +75,9 @@ function sendToOllama(request: FastifyRequest, reply: FastifyReply, deps: Forwar
   const { url, pool } = deps.upstreams.get(upstream);
   const headers = forwardedHeaders(request.headers, url.host);
   if (body) {
-    headers['content-type'] = 'application/json';
+    // Ollama reads JSON, and forms (an audio upload) with the boundary the client chose.
+    const form = request.gatehouse.match!.route.form ? request.headers['content-type'] : undefined;
+    headers['content-type'] = form ?? 'application/json';
     headers['content-length'] = String(body.length);
   }
   const controller = new AbortController();

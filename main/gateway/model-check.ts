@@ -71,9 +71,25 @@ function bodyRefusal(route: RouteDef, body: ScannedBody, policy: ModelPolicy): M
   return null;
 }
 
+/** The names a form gives in the fields the route declares: each exactly once, as a text field. */
+function namesInForm(route: RouteDef, form: ReadonlyMap<string, string[]>): { names: unknown[] } | ModelCheck {
+  const names: unknown[] = [];
+  for (const group of route.models!.required) {
+    const present = group.filter((f) => form.has(f));
+    if (present.length === 0) return bad(`The form names no model (expected the field "${group[0]}").`);
+    for (const f of present) {
+      const values = form.get(f)!;
+      if (values.length !== 1) return bad(`The form gives the field "${f}" ${values.length} times; give it once.`);
+      names.push(values[0]);
+    }
+  }
+  return { names };
+}
+
 /** The names a request gives, from the path parameter and the body fields the route declares. */
-function namesIn(route: RouteDef, params: Record<string, string>, raw: Buffer | undefined, policy: ModelPolicy): { names: unknown[]; body?: ScannedBody } | ModelCheck {
+function namesIn(route: RouteDef, params: Record<string, string>, raw: Buffer | undefined, policy: ModelPolicy, form?: ReadonlyMap<string, string[]>): { names: unknown[]; body?: ScannedBody } | ModelCheck {
   const spec = route.models!;
+  if (route.form) return form ? namesInForm(route, form) : bad('This request needs a multipart form that names the model.');
   const names: unknown[] = [];
   if (spec.param) names.push(params[spec.param]);
   if (!spec.required.length && !spec.optional?.length) return { names };
@@ -94,12 +110,12 @@ function namesIn(route: RouteDef, params: Record<string, string>, raw: Buffer | 
  * and checks each, in its canonical form, against the token's ACL and, where Ollama would fetch
  * it, the registry allow-list. Nothing that fails here reaches Ollama.
  */
-export function checkModels(route: RouteDef, params: Record<string, string>, body: Buffer | undefined, policy: ModelPolicy): ModelCheck {
+export function checkModels(route: RouteDef, params: Record<string, string>, body: Buffer | undefined, policy: ModelPolicy, form?: ReadonlyMap<string, string[]>): ModelCheck {
   if (route.cloud && !policy.acl.cloud) {
     return refused('cloud_denied', `The token "${policy.tokenName}" may not use web search or fetch: they run on the owner's ollama.com account and need the cloud permission (gatehouse token update <name> --cloud).`);
   }
   if (!route.models) return { ok: true, models: [] };
-  const found = namesIn(route, params, body, policy);
+  const found = namesIn(route, params, body, policy, form);
   if ('ok' in found) return found;
   const models: string[] = [];
   for (const raw of found.names) {

@@ -1,7 +1,7 @@
 import type { Scope } from '../store/tokens-repo';
 
 /** Which error shape a client expects: Ollama's `{"error":"…"}` or OpenAI's `{"error":{…}}`. */
-export type Family = 'ollama' | 'openai';
+export type Family = 'ollama' | 'openai' | 'anthropic';
 export type Method = 'GET' | 'HEAD' | 'POST' | 'DELETE';
 
 /**
@@ -31,6 +31,8 @@ export interface RouteDef {
   list?: ListShape;
   /** The body streams through unread (multi-gigabyte blob uploads). */
   rawBody?: boolean;
+  /** The body is multipart/form-data (an audio file); the model fields are its text fields. */
+  form?: boolean;
   /** Ollama contacts a registry for the models this route names (pull, push, create from one). */
   registry?: boolean;
   /** Runs on the owner's ollama.com account whatever the model: needs the cloud permission. */
@@ -71,7 +73,8 @@ const TABLE: Array<[Method[], string, Scope, Family, Extra?]> = [
   [['POST'], '/v1/completions', 'inference', 'openai', { models: OPENAI, generates: true }],
   [['POST'], '/v1/embeddings', 'inference', 'openai', { models: OPENAI }],
   [['POST'], '/v1/responses', 'inference', 'openai', { models: OPENAI, generates: true }],
-  [['POST'], '/v1/messages', 'inference', 'openai', { models: OPENAI, generates: true }],
+  [['POST'], '/v1/messages', 'inference', 'anthropic', { models: OPENAI, generates: true }],
+  [['POST'], '/v1/audio/transcriptions', 'inference', 'openai', { models: OPENAI, form: true }],
   [['GET'], '/v1/models', 'inference', 'openai', { list: { array: 'data', nameField: 'id' } }],
   [['GET'], '/v1/models/:model', 'inference', 'openai', { models: { required: [], param: 'model' } }],
   [['POST'], '/api/experimental/web_search', 'inference', 'ollama', { cloud: true }],
@@ -106,9 +109,13 @@ for (const route of ROUTES) {
   else staticRoutes.set(`${route.method} ${route.pattern}`, route);
 }
 
-/** The API family a path belongs to, for error shapes (also for paths that match no route). */
+/**
+ * The API family a canonical path belongs to, for error shapes (also for paths that match no
+ * route): Anthropic's Messages API, the rest of /v1 (OpenAI's), else Ollama's own.
+ */
 export function familyOf(path: string): Family {
-  return /^\/+v1(\/|$)/i.test(path) ? 'openai' : 'ollama';
+  if (/^\/v1\/messages(\/|$)/i.test(path)) return 'anthropic';
+  return /^\/v1(\/|$)/i.test(path) ? 'openai' : 'ollama';
 }
 
 export type Normalised = { ok: true; path: string } | { ok: false; message: string };

@@ -139,7 +139,9 @@ describe('a hostile-request corpus', async () => {
       if (c.expect === '4xx') assert.ok(res.status >= 400 && res.status < 500, `${res.status} ${res.text}`);
       else assert.equal(res.status, c.expect, res.text.slice(0, 300));
       assert.equal(h.fake.requests.length, before, 'a refused request reached Ollama');
-      const message = c.path.startsWith('/v1') ? res.json<{ error: { message: string } }>().error.message : res.json<{ error: string }>().error;
+      const message = /^\/v1\/messages/i.test(c.path)
+        ? res.json<{ type: string; error: { message: string } }>().error.message
+        : c.path.startsWith('/v1') ? res.json<{ error: { message: string } }>().error.message : res.json<{ error: string }>().error;
       assert.ok(typeof message === 'string' && message.length > 10, `unclear error: ${res.text}`);
     });
   }

@@ -61,7 +61,10 @@ describe('route matching', () => {
 
   it('tells which error shape a path expects', () => {
     assert.equal(familyOf('/v1/chat/completions'), 'openai');
-    assert.equal(familyOf('//V1/models'), 'openai');
+    assert.equal(familyOf('/V1/models'), 'openai');
+    assert.equal(familyOf('/v1/messages'), 'anthropic');
+    assert.equal(familyOf('/V1/Messages/count_tokens'), 'anthropic');
+    assert.equal(familyOf('/v1/messagesx'), 'openai');
     assert.equal(familyOf('/api/chat'), 'ollama');
     assert.equal(familyOf('/v10/x'), 'ollama');
   });

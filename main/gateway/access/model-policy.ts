@@ -1,8 +1,9 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { aclFor } from '../../auth/model-acl';
 import { parseRegistryList } from '../../auth/registries';
 import type { Settings } from '../../config/settings';
+import { readFormFields } from '../form-fields';
 import { checkModels } from '../model-check';
 import { sendProblem } from '../problems';
 import { ROUTE_GUARD } from './route-guard';
@@ -26,22 +27,33 @@ export const modelPolicy = fp(
       if (text !== registryList.text) registryList = { text, hosts: parseRegistryList(text) };
       return registryList.hosts;
     };
-    scope.addHook('preHandler', (request, reply, next) => {
+    /** Applies the verdict; true when the request may go on. */
+    const apply = (request: FastifyRequest, reply: FastifyReply, form?: ReadonlyMap<string, string[]>): boolean => {
       const context = request.gatehouse;
-      const match = context.match;
-      if (!match?.route.models && !match?.route.cloud) return next();
+      const match = context.match!;
       const body = Buffer.isBuffer(request.body) ? request.body : undefined;
       const policy = { acl: aclFor(context.token), tokenName: context.token?.name ?? 'this computer', registries: registries(), isRemote: options.isRemote };
-      const verdict = checkModels(match.route, match.params, body, policy);
+      const verdict = checkModels(match.route, match.params, body, policy, form);
       if (!verdict.ok) {
         const { problem } = verdict;
         if (problem.status === 403) reply.refuse(problem.code === 'model_denied' ? 'model_denied' : 'scope_denied', problem);
         else sendProblem(reply, problem);
-        return;
+        return false;
       }
       context.models = verdict.models;
       if (verdict.body) context.body = verdict.body;
-      next();
+      return true;
+    };
+    scope.addHook('preHandler', (request, reply, next) => {
+      const route = request.gatehouse.match?.route;
+      if (!route?.models && !route?.cloud) return next();
+      if (!route.form) return void (apply(request, reply) && next());
+      // A form (an audio upload) is read for its text fields first; only those are kept.
+      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      void readFormFields(body, request.headers['content-type']).then((read) => {
+        if (!read.ok) return void sendProblem(reply, { status: 400, code: 'bad_request', message: read.message });
+        if (apply(request, reply, read.fields)) next();
+      });
     });
     done();
   },
