@@ -17,6 +17,7 @@ import { sendProblem } from './problems';
 import { answerPlainHttpOnTls } from './plain-http-guard';
 import { metricsRoute } from './metrics-route';
 import { queueRoute } from './queue-route';
+import { verifyRoute } from './verify-route';
 import type { Scheduler } from './scheduler';
 import { proxyPlugin } from './proxy';
 import { requestTargetGate } from './request-target';
@@ -75,6 +76,7 @@ async function gatedRoutes(gated: FastifyInstance, deps: GatewayDeps): Promise<v
   const auth: TokenAuthOptions = { verifier: deps.verifier, settings: deps.settings, lockout, hostNames: deps.hostNames, scheme: deps.https ? 'https' : 'http', security: deps.security, ...clock };
   await gated.register(metricsRoute, { settings: deps.settings, auth, metering: deps.metering });
   await gated.register(queueRoute, { auth, scheduler: deps.scheduler, settings: deps.settings });
+  await gated.register(verifyRoute, { auth, settings: deps.settings });
   await gated.register(proxyPlugin, { settings: deps.settings, auth, metering: deps.metering, ...(deps.budgets ? { budgets: deps.budgets } : {}), queue: { scheduler: deps.scheduler, settings: deps.settings, ...(deps.queueWaited ? { waited: deps.queueWaited } : {}) }, ...clock });
 }
 

@@ -22,6 +22,11 @@ export interface TokenAuthOptions {
   scheme: 'http' | 'https';
   security: SecuritySink;
   clock?: () => number;
+  /**
+   * For forward-auth: the request a proxy asks about, whose path a signature must cover, and no
+   * trust for tokenless local requests (the proxy itself is local; the person behind it is not).
+   */
+  forwarded?: (request: FastifyRequest) => { method: string; url: string; path: string } | null;
 }
 
 const CHALLENGE = { 'www-authenticate': 'Bearer realm="gatehouse"' };
@@ -53,13 +58,14 @@ export const tokenAuth = fp(
       }
       const signed = signedCredentialFrom(request.headers.authorization);
       const credential = signed ? undefined : credentialFrom(request.headers);
-      if (!signed && credential === undefined && context.local && settings.trustLoopback) {
+      if (!signed && credential === undefined && context.local && settings.trustLoopback && !options.forwarded) {
         if (trustedHere(request)) return true;
         const message = 'Requests without a token are trusted only from programs on this computer, not from web pages or under another host name. Send an API token.';
         return !sendProblem(reply, { status: 401, code: 'token_missing', message, headers: CHALLENGE });
       }
+      const target = options.forwarded ? options.forwarded(request) : { method: request.method, url: request.url, path: context.path.ok ? context.path.path : '' };
       const verdict: Verification = signed
-        ? options.verifier.verifySigned(signed, signedTarget(request.method, request.url, context.path.ok ? context.path.path : '', clock()))
+        ? options.verifier.verifySigned(signed, signedTarget(target?.method ?? '', target?.url ?? '', target?.path ?? '', clock()))
         : options.verifier.verify(credential);
       if (verdict.ok) {
         context.token = verdict.token;
