@@ -45,6 +45,8 @@ export interface CoreOptions {
   tlsCheckIntervalMs?: number;
   /** The names the certificate must cover (tests substitute their own interfaces). */
   hostNames?: () => HostNames;
+  /** Where to look for the tailscale command (tests: a fake one). */
+  tailscale?: string[];
   /** How long running streams may go on after close() before their connections are cut. */
   closeGraceMs?: number;
   log?: Logger;
@@ -120,8 +122,12 @@ export async function buildServices(store: Store, settings: () => Readonly<Setti
     new ControlApi({ store, settings, account, tokens, invites, overrides: options.overrides ?? {}, models, pulls, verifier, metering, ollama, serving, scheduler, queue, budgets, ...(options.vault ? { vaultDescription: options.vault.describe } : {}) }),
     (c) => c.close(),
   );
-  const tls = options.tls === false ? undefined : new TlsManager({ tlsDir: dataPaths(options.dataDir).tlsDir, settings: settings(), ...(options.hostNames ? { hostNames: options.hostNames } : {}), ...(options.vault ? { vault: options.vault } : {}) });
+  const tls = options.tls === false ? undefined : new TlsManager({ tlsDir: dataPaths(options.dataDir).tlsDir, settings: settings(), ...(options.hostNames ? { hostNames: options.hostNames } : {}), ...(options.vault ? { vault: options.vault } : {}), ...(options.tailscale ? { tailscale: options.tailscale } : {}) });
   const material = await tls?.current();
+  const localNames = options.hostNames ?? cachedHostNames(5000);
+  // The Tailscale name is one of this computer's own: invites and the dashboard answer to it.
+  const tailnetName = material?.source === 'tailscale' ? material.name : undefined;
+  const hostNames = tailnetName ? () => { const n = localNames(); return { ...n, dns: [...n.dns, tailnetName] }; } : localNames;
   const localCheck = options.isLocalClient ? undefined : closer.own(createLocalClientCheck(), (c) => c.stop());
   const security: SecuritySink = (event) => {
     metering.security(event);
@@ -142,7 +148,7 @@ export async function buildServices(store: Store, settings: () => Readonly<Setti
   return {
     settings, store, tokens, verifier, metering, pulls, ollama, account, invites, control, tls, material, scheduler, queue, budgets, security, start, beforeListen,
     isLocalClient: options.isLocalClient ?? localCheck!.isLocal,
-    hostNames: options.hostNames ?? cachedHostNames(5000),
+    hostNames,
   };
 }
 

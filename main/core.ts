@@ -28,7 +28,7 @@ export interface ServingInfo {
   urls: string[];
   host: string;
   port: number;
-  tls: Pick<TlsMaterial, 'source' | 'leafFingerprint' | 'caFingerprint'> | null;
+  tls: Pick<TlsMaterial, 'source' | 'leafFingerprint' | 'caFingerprint' | 'name' | 'warning'> | null;
 }
 
 /** What the entries (tray app, `gatehouse serve`) and the tests need of a running core. */
@@ -128,11 +128,16 @@ async function startListening(gateway: FastifyInstance, services: Services, run:
   }
   if (!run.useTls && !isLoopback(host)) run.log.warn(`Serving PLAIN HTTP on ${host}:${actualPort}. API tokens cross the network unencrypted.`);
   const { material } = services;
+  // With Tailscale, its name comes first: the one address every teammate's system already trusts.
+  const tailscale = material?.source === 'tailscale' && material.name ? [`https://${material.name}:${actualPort}`] : [];
+  if (material?.warning) run.log.warn(material.warning);
   return {
-    urls: servingUrls(run.useTls ? 'https' : 'http', host, actualPort),
+    urls: [...tailscale, ...servingUrls(run.useTls ? 'https' : 'http', host, actualPort)],
     host,
     port: actualPort,
-    tls: material ? { source: material.source, leafFingerprint: material.leafFingerprint, caFingerprint: material.caFingerprint } : null,
+    tls: material
+      ? { source: material.source, leafFingerprint: material.leafFingerprint, caFingerprint: material.caFingerprint, ...(material.name ? { name: material.name } : {}), ...(material.warning ? { warning: material.warning } : {}) }
+      : null,
   };
 }
 

@@ -56,6 +56,7 @@ export const ERRORS = {
   TLS_CUSTOM_MISSING: 409,
   TLS_CUSTOM_UNREADABLE: 409,
   TLS_CUSTOM_INVALID: 409,
+  TLS_TAILSCALE: 409,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -117,7 +117,8 @@ export interface Endpoint {
 
 export interface Overview {
   endpoints: Endpoint[];
-  tls: { source: 'local-ca' | 'custom'; caFingerprint: string | null; leafFingerprint: string } | null;
+  /** `name` with Tailscale; `warning` when the certificate is not the one the settings ask for. */
+  tls: { source: 'local-ca' | 'custom' | 'tailscale'; caFingerprint: string | null; leafFingerprint: string; name?: string; warning?: string } | null;
   paused: boolean;
   ollama: OllamaStatus | null;
   today: { requests: number; errors: number; tokensIn: number; tokensOut: number };

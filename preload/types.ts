@@ -204,7 +204,7 @@ export interface Settings {
   /** Where Ollama listens. Gatehouse keeps it on loopback and is the only door to it. */
   upstream: string;
   /** 'local-ca': a certificate from Gatehouse's own CA; 'custom': the files below. */
-  tlsMode: 'local-ca' | 'custom';
+  tlsMode: 'local-ca' | 'custom' | 'tailscale';
   tlsCertFile: string;
   tlsKeyFile: string;
   /** Let requests from this computer through without a token. Off: loopback is not trusted. */

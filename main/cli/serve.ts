@@ -96,6 +96,8 @@ async function printWelcome(core: Core, info: ServingInfo, dataDir: string, io: 
   if (info.tls?.caFingerprint) {
     io.out(`CA certificate SHA-256: ${info.tls.caFingerprint}`);
     io.out('  Clients trust it with: gatehouse tls ca > gatehouse-ca.crt (compare the fingerprint first).');
+  } else if (info.tls?.source === 'tailscale') {
+    io.out(`Tailscale certificate for ${info.tls.name ?? 'this machine'}: teammates in your tailnet need nothing installed.`);
   } else if (info.tls) {
     io.out(`Certificate SHA-256: ${info.tls.leafFingerprint}`);
   }

@@ -27,7 +27,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   retentionAggregateDays: 400,
   retentionSecurityDays: 90,
   remoteAdmin: false,
-  adminAllowList: '127.0.0.0/8, ::1/128, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7, fe80::/10',
+  adminAllowList: '127.0.0.0/8, ::1/128, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7, fe80::/10, 100.64.0.0/10',
   registryAllowList: DEFAULT_REGISTRIES,
   adminIdleMinutes: 30,
   adminSessionHours: 12,
@@ -111,7 +111,7 @@ export const SETTING_SCHEMAS = {
   // 0 asks the OS for a free port (scripts and tests); serve prints the one it got.
   port: intIn('port', 0, 65535),
   upstream: upstreamSchema,
-  tlsMode: z.enum(['local-ca', 'custom'], { error: (issue) => `tlsMode must be "local-ca" or "custom", not ${shown(issue.input)}.` }),
+  tlsMode: z.enum(['local-ca', 'custom', 'tailscale'], { error: (issue) => `tlsMode must be "local-ca", "tailscale" or "custom", not ${shown(issue.input)}.` }),
   tlsCertFile: filePath('tlsCertFile'),
   tlsKeyFile: filePath('tlsKeyFile'),
   trustLoopback: bool('trustLoopback'),

@@ -19,7 +19,7 @@ export function labelEndpoints(urls: string[]): Endpoint[] {
   const short = hostname().toLowerCase();
   return urls.map((url) => {
     const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-    const label = isLoopback(host) ? 'This computer only' : host.endsWith('.local') ? `${short}.local (name on the local network)` : host.includes(':') || /^\d/.test(host) ? `Network address ${host}` : host;
+    const label = isLoopback(host) ? 'This computer only' : host.endsWith('.ts.net') ? `${host} (Tailscale: trusted everywhere in your tailnet, nothing to install)` : host.endsWith('.local') ? `${short}.local (name on the local network)` : host.includes(':') || /^\d/.test(host) ? `Network address ${host}` : host;
     return { label, url };
   });
 }

@@ -8,13 +8,18 @@ import { currentHostNames, type HostNames } from './addresses';
 import { withCreateLock } from './ca-lock';
 import { createCa, fingerprint, pemFile, issuedBy, issueLeaf, leafCovers, pairProblem, type CertificatePair } from './certificates';
 import { readIfExists, readSecret, writeFileAtomic, writeSecret, type SecretVault } from './files';
+import { tailscaleCert, tailscaleStatus } from './tailscale';
 
 export interface TlsMaterial extends CertificatePair {
-  source: 'local-ca' | 'custom';
+  source: 'local-ca' | 'custom' | 'tailscale';
   leafFingerprint: string;
   /** Present with the local CA: what teammates install and compare. */
   caCert?: string;
   caFingerprint?: string;
+  /** With Tailscale: the machine's name, which the certificate is for. */
+  name?: string;
+  /** Why the certificate is not the one the settings ask for (Tailscale unusable: the local CA instead). */
+  warning?: string;
 }
 
 const RENEW_MARGIN_MS = 30 * 86_400_000;
@@ -22,6 +27,8 @@ const RENEW_MARGIN_MS = 30 * 86_400_000;
 export interface TlsManagerOptions {
   tlsDir: string;
   settings: Pick<Settings, 'tlsMode' | 'tlsCertFile' | 'tlsKeyFile'>;
+  /** Where to look for the tailscale command (tests: a fake one). */
+  tailscale?: string[];
   hostNames?: () => HostNames;
   clock?: () => number;
   /** Seals the private keys at rest (the tray app's OS keystore). */
@@ -102,7 +109,45 @@ export class TlsManager {
   }
 
   private async load(): Promise<TlsMaterial> {
-    return this.options.settings.tlsMode === 'custom' ? this.loadCustom() : this.loadLocal();
+    const mode = this.options.settings.tlsMode;
+    return mode === 'custom' ? this.loadCustom() : mode === 'tailscale' ? this.loadTailscale() : this.loadLocal();
+  }
+
+  /**
+   * Tailscale's publicly trusted certificate for this machine's *.ts.net name, fetched again when
+   * it nears expiry. When Tailscale cannot give one (not installed, logged out, HTTPS off), the local
+   * CA is served instead, never silently: the material says why. A certificate already in use
+   * stays in use while it is valid, even if a renewal fails.
+   */
+  private async loadTailscale(): Promise<TlsMaterial> {
+    const certFile = join(this.options.tlsDir, 'tailscale.crt');
+    const keyFile = join(this.options.tlsDir, 'tailscale.key');
+    const state = await tailscaleStatus(this.options.tailscale);
+    const usable = (name: string) => {
+      const cert = readIfExists(certFile);
+      const key = readIfExists(keyFile);
+      return cert && key && !pairProblem(cert, key) && leafCovers(cert, { dns: [name], ips: [] }, this.clock(), 0) ? { cert, key } : undefined;
+    };
+    const serve = (name: string, files: CertificatePair, warning?: string): TlsMaterial => ({ source: 'tailscale', ...files, leafFingerprint: fingerprint(files.cert), name, ...(warning ? { warning } : {}) });
+    const previous = this.material?.source === 'tailscale' ? this.material : undefined;
+    if (!state.ready) {
+      const kept = previous?.name ? usable(previous.name) : undefined;
+      if (kept) return serve(previous!.name!, kept, `${state.message} ${state.fix} The Tailscale certificate stays in use until it expires.`);
+      return { ...(await this.loadLocal()), warning: `${state.message} ${state.fix} Serving the local certificate authority's instead.` };
+    }
+    ensurePrivateDir(this.options.tlsDir);
+    const current = usable(state.name);
+    const fresh = current && leafCovers(current.cert, { dns: [state.name], ips: [] }, this.clock(), RENEW_MARGIN_MS);
+    if (fresh) return serve(state.name, current);
+    try {
+      await tailscaleCert(state.command!, state.name, certFile, keyFile);
+    } catch (err) {
+      if (current) return serve(state.name, current, `${(err as Error).message} The current certificate stays in use until it expires.`);
+      return { ...(await this.loadLocal()), warning: `${(err as Error).message} Serving the local certificate authority's instead.` };
+    }
+    const got = usable(state.name);
+    if (!got) return { ...(await this.loadLocal()), warning: `Tailscale wrote no usable certificate for ${state.name}. Serving the local certificate authority's instead.` };
+    return serve(state.name, got);
   }
 
   private async loadLocal(): Promise<TlsMaterial> {

@@ -76,6 +76,12 @@ export function Overview() {
             <code>{data.tls.caFingerprint ?? data.tls.leafFingerprint}</code>
           </p>
         )}
+        {data.tls?.source === 'tailscale' && <p className="muted small">Tailscale&apos;s certificate for {data.tls.name}: teammates in your tailnet need nothing installed.</p>}
+        {data.tls?.warning && (
+          <p className="warn" role="alert">
+            {data.tls.warning}
+          </p>
+        )}
       </Card>
 
       <Card title={`In flight (${requests.length})`}>

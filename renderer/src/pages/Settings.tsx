@@ -27,7 +27,7 @@ const GROUPS: Array<{ title: string; fields: Field[] }> = [
   {
     title: 'Certificate',
     fields: [
-      { key: 'tlsMode', label: 'Certificate', type: 'select', options: [['local-ca', "Gatehouse's own certificate authority"], ['custom', 'My own certificate files']] },
+      { key: 'tlsMode', label: 'Certificate', type: 'select', options: [['local-ca', "Gatehouse's own certificate authority"], ['tailscale', "Tailscale's certificate (teammates in the tailnet install nothing)"], ['custom', 'My own certificate files']] },
       { key: 'tlsCertFile', label: 'Certificate file (PEM)', type: 'text', when: (v) => v('tlsMode') === 'custom' },
       { key: 'tlsKeyFile', label: 'Private key file (PEM)', type: 'text', when: (v) => v('tlsMode') === 'custom' },
     ],
