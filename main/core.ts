@@ -21,6 +21,7 @@ import { adminLinkUrl, servingUrls } from './share/endpoints';
 import { Store } from './store/store';
 import { version } from '../package.json';
 import type { TlsManager, TlsMaterial } from './tls/tls-manager';
+import { startWebapp, type WebappInfo } from './webapp/start-webapp';
 
 export type { CoreOptions } from './core-services';
 
@@ -29,6 +30,8 @@ export interface ServingInfo {
   host: string;
   port: number;
   tls: Pick<TlsMaterial, 'source' | 'leafFingerprint' | 'caFingerprint' | 'name' | 'warning'> | null;
+  /** The web app gate, when one is set. */
+  webapp?: WebappInfo;
 }
 
 /** What the entries (tray app, `gatehouse serve`) and the tests need of a running core. */
@@ -122,8 +125,9 @@ async function startListening(gateway: FastifyInstance, services: Services, run:
   }
   const address = gateway.server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
+  const webapp = await startWebapp(services, run);
   if (services.tls) {
-    const timer = watchCertificate(services.tls, gateway, run.options.tlsCheckIntervalMs ?? 60_000, run.log);
+    const timer = watchCertificate(services.tls, [gateway, ...(webapp ? [webapp.app] : [])], run.options.tlsCheckIntervalMs ?? 60_000, run.log);
     run.closer.defer(() => clearInterval(timer));
   }
   if (!run.useTls && !isLoopback(host)) run.log.warn(`Serving PLAIN HTTP on ${host}:${actualPort}. API tokens cross the network unencrypted.`);
@@ -135,6 +139,7 @@ async function startListening(gateway: FastifyInstance, services: Services, run:
     urls: [...tailscale, ...servingUrls(run.useTls ? 'https' : 'http', host, actualPort)],
     host,
     port: actualPort,
+    ...(webapp ? { webapp: webapp.info } : {}),
     tls: material
       ? { source: material.source, leafFingerprint: material.leafFingerprint, caFingerprint: material.caFingerprint, ...(material.name ? { name: material.name } : {}), ...(material.warning ? { warning: material.warning } : {}) }
       : null,
@@ -152,14 +157,14 @@ async function closeGracefully(gateway: FastifyInstance, graceMs: number): Promi
 }
 
 /** Re-issues the certificate when addresses change or expiry nears, and swaps it in live. */
-function watchCertificate(tls: TlsManager, app: FastifyInstance, intervalMs: number, log: Logger): NodeJS.Timeout {
+function watchCertificate(tls: TlsManager, apps: FastifyInstance[], intervalMs: number, log: Logger): NodeJS.Timeout {
   const timer = setInterval(() => {
     tls
       .check()
       .then((next) => {
         if (!next) return;
-        // fastify was built with `https`, so its server is a TLS server.
-        (app.server as unknown as TlsServer).setSecureContext({ key: next.key, cert: next.cert });
+        // fastify was built with `https`, so its servers are TLS servers.
+        for (const app of apps) (app.server as unknown as TlsServer).setSecureContext({ key: next.key, cert: next.cert });
         log.info(`TLS certificate renewed (SHA-256 ${next.leafFingerprint}).`);
       })
       .catch((err: unknown) => log.error('Could not renew the TLS certificate; the current one stays in use.', err));

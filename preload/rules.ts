@@ -65,6 +65,8 @@ export const tokenPolicyFields = {
   metrics: z.boolean().optional(),
   /** May use cloud models and web search/fetch (they run on the owner's ollama.com account). */
   cloud: z.boolean().optional(),
+  /** May sign in to the web app Gatehouse guards. */
+  web: z.boolean().optional(),
   weight: z.number({ error: (issue) => `The weight must be a number from 0.1 to 100, not ${shown(issue.input)}.` }).min(0.1, { error: 'The weight must be at least 0.1.' }).max(100, { error: 'The weight must be at most 100.' }).optional(),
   priority: z.enum(PRIORITIES, { error: (issue) => `The priority must be interactive or batch, not ${shown(issue.input)}.` }).optional(),
   queue: z.number({ error: (issue) => `The queue must be a whole number from 0 to 1000, not ${shown(issue.input)}.` }).int().min(0).max(1000).optional(),

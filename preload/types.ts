@@ -163,6 +163,8 @@ export interface TokenPolicy {
   metrics: boolean;
   /** May use cloud models and web search/fetch, which run on the owner's ollama.com account. */
   cloud: boolean;
+  /** May sign in to the web app Gatehouse guards (Open WebUI, say). */
+  web: boolean;
   /** Its share of Ollama's slots against other busy tokens (2 gets twice the share of 1). */
   weight: number;
   /** batch: served only when no interactive request waits (or after the starvation guard). */
@@ -205,6 +207,12 @@ export interface Settings {
   upstream: string;
   /** 'local-ca': a certificate from Gatehouse's own CA; 'custom': the files below. */
   tlsMode: 'local-ca' | 'custom' | 'tailscale';
+  /** The web app Gatehouse guards (Open WebUI, say), where it listens; empty for none. */
+  webappUpstream: string;
+  /** The port Gatehouse serves it on, with the same certificate. */
+  webappPort: number;
+  /** Tell the app who signed in: X-Trusted-User-Email / -Name headers (off, email or name). */
+  webappTrustedHeader: 'off' | 'email' | 'name';
   tlsCertFile: string;
   tlsKeyFile: string;
   /** Let requests from this computer through without a token. Off: loopback is not trusted. */

@@ -34,6 +34,7 @@ export class TokenVerifier {
   private byHash = new Map<string, { record: TokenRecord }>();
   /** Enrolled ollama keys (base64 wire format) and the token each acts as. */
   private byKey = new Map<string, TokenRecord>();
+  private byId = new Map<string, TokenRecord>();
   private readonly signatures = new SignatureChecker();
   private active = 0;
   private readonly lastUsed = new Map<string, number>();
@@ -67,7 +68,13 @@ export class TokenVerifier {
     }
     this.byHash = next;
     this.byKey = byKey;
+    this.byId = byId;
     this.active = active;
+  }
+
+  /** A token as the cache has it now (revoked and expired ones included). */
+  token(id: string): TokenRecord | undefined {
+    return this.byId.get(id);
   }
 
   /** Number of tokens that are not revoked (expired ones included). */

@@ -36,7 +36,7 @@ export function tokenRows(tokens: TokenRecord[], now = Date.now(), spent: (id: s
     tokens.map((t) => [
       t.id,
       `${t.name} (…${t.hint})`,
-      [t.scope, t.metrics && t.scope !== 'admin' ? 'metrics' : '', t.cloud ? 'cloud' : ''].filter(Boolean).join('+'),
+      [t.scope, t.metrics && t.scope !== 'admin' ? 'metrics' : '', t.cloud ? 'cloud' : '', t.web ? 'web' : ''].filter(Boolean).join('+'),
       [t.allowModels.length ? t.allowModels.join(',') : 'all', ...(t.denyModels.length ? [`not ${t.denyModels.join(',')}`] : [])].join(' '),
       [
         t.rpm ? `${t.rpm}/min` : '',
@@ -68,6 +68,7 @@ export function tokenJson(t: TokenRecord, now = Date.now()) {
     concurrency: t.concurrency,
     metrics: t.metrics || t.scope === 'admin',
     cloud: t.cloud,
+    web: t.web,
     weight: t.weight,
     priority: t.priority,
     queue: t.queue,

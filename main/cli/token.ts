@@ -20,6 +20,7 @@ export interface PolicyFlags {
   expires?: string;
   metrics?: boolean;
   cloud?: boolean;
+  web?: boolean;
   weight?: string;
   priority?: string;
   queue?: string;
@@ -48,6 +49,7 @@ export function withPolicyOptions(cmd: Command, update = false, ollamaKeys = tru
     .option('--expires <when>', `30d, 12h, a date such as 2027-01-31, or never${update ? '' : ` (default ${DEFAULT_TOKEN_EXPIRY})`}`)
     .option('--metrics', 'may read /metrics (for Prometheus)')
     .option('--cloud', "may use cloud models (name:cloud, …-cloud) and web search/fetch, which run on this computer's ollama.com account")
+    .option('--web', 'may sign in to the web app Gatehouse guards (gatehouse webapp set)')
     .option('--weight <n>', 'its share of the GPU against other busy tokens (default 1; 2 gets twice the share)')
     .option('--priority <p>', 'interactive (the default) or batch (waits while interactive requests do)')
     .option('--queue <n>', 'requests it may have waiting for the GPU (default 16)')
@@ -58,6 +60,7 @@ export function withPolicyOptions(cmd: Command, update = false, ollamaKeys = tru
     cmd
       .option('--no-metrics', 'may no longer read /metrics')
       .option('--no-cloud', 'may no longer use cloud models')
+      .option('--no-web', 'may no longer sign in to the web app')
       .option('--no-ollama-key', 'removes every ollama key of the token (then adds one given after it with --ollama-key)');
   }
   return cmd;
@@ -78,6 +81,7 @@ export function policyFromFlags(values: PolicyFlags): PolicyChanges {
   if (values.expires !== undefined) policy.expiresIn = values.expires === 'never' ? null : values.expires;
   if (values.metrics !== undefined) policy.metrics = values.metrics;
   if (values.cloud !== undefined) policy.cloud = values.cloud;
+  if (values.web !== undefined) policy.web = values.web;
   if (values.weight !== undefined) policy.weight = numberFlag(values.weight, 'weight');
   if (values.priority !== undefined) policy.priority = values.priority as 'interactive' | 'batch';
   if (values.queue !== undefined) policy.queue = numberFlag(values.queue, 'queue');

@@ -35,6 +35,9 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   upstreamSlots: 4,
   queueTimeoutSeconds: 300,
   batchMaxWaitSeconds: 120,
+  webappUpstream: '',
+  webappPort: 11444,
+  webappTrustedHeader: 'off',
 });
 
 export type SettingKey = keyof Settings;
@@ -134,6 +137,16 @@ export const SETTING_SCHEMAS = {
   upstreamSlots: intIn('upstreamSlots', 0, 256),
   queueTimeoutSeconds: intIn('queueTimeoutSeconds', 1, 3600),
   batchMaxWaitSeconds: intIn('batchMaxWaitSeconds', 1, 3600),
+  // Empty: no web app. Else where it listens, as the upstream is written (http://127.0.0.1:3000).
+  webappUpstream: z.unknown().transform((v, ctx) => {
+    if (v === '' || v === 'off') return '';
+    const parsed = upstreamSchema.safeParse(v);
+    if (parsed.success) return parsed.data;
+    ctx.addIssue({ code: 'custom', message: `webappUpstream must be the web app's address, such as http://127.0.0.1:3000 (or empty for none): ${parsed.error.issues[0]?.message.replace(/^The upstream/, 'it') ?? ''}` });
+    return z.NEVER;
+  }),
+  webappPort: intIn('webappPort', 0, 65535),
+  webappTrustedHeader: z.enum(['off', 'email', 'name'], { error: (issue) => `webappTrustedHeader must be off, email or name, not ${shown(issue.input)}.` }),
 } satisfies { [K in SettingKey]: z.ZodType<Settings[K], unknown> };
 
 export function isSettingKey(key: string): key is SettingKey {

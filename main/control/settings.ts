@@ -5,13 +5,13 @@ import { localOnly } from './admin';
 import type { HandlerContext, Handlers } from './context';
 
 /** Settings read once when the gateway starts: a change applies at the next start. */
-export const RESTART_KEYS: SettingKey[] = ['host', 'port', 'tlsMode', 'tlsCertFile', 'tlsKeyFile', 'bodyLimitMiB'];
+export const RESTART_KEYS: SettingKey[] = ['host', 'port', 'tlsMode', 'tlsCertFile', 'tlsKeyFile', 'bodyLimitMiB', 'webappUpstream', 'webappPort'];
 /**
  * Settings that move a trust boundary: where prompts go (upstream), who can reach the gateway and
  * how (host, port, TLS), what runs without a token, who may administer, and which registries
  * Ollama may be sent to. A stolen remote session must not be able to change them.
  */
-export const LOCAL_ONLY_KEYS: ReadonlySet<SettingKey> = new Set(['upstream', 'host', 'port', 'tlsMode', 'tlsCertFile', 'tlsKeyFile', 'trustLoopback', 'adminAllowList', 'registryAllowList', 'remoteAdmin']);
+export const LOCAL_ONLY_KEYS: ReadonlySet<SettingKey> = new Set(['upstream', 'host', 'port', 'tlsMode', 'tlsCertFile', 'tlsKeyFile', 'trustLoopback', 'adminAllowList', 'registryAllowList', 'remoteAdmin', 'webappUpstream', 'webappPort', 'webappTrustedHeader']);
 /** Changed by their own operations (pause, remote sign-in enrolment), never as a plain setting. */
 const OWN_OPERATION_KEYS: ReadonlySet<string> = new Set(['paused', 'remoteAdmin']);
 

@@ -9,7 +9,8 @@ export type SecurityEventKind =
   | 'concurrency_limited'
   | 'admin_auth_failed'
   | 'admin_refused'
-  | 'invite_failed';
+  | 'invite_failed'
+  | 'web_signin_failed';
 
 export interface SecurityEvent {
   at: number;

@@ -244,6 +244,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX ollama_keys_token ON ollama_keys(token_id);
     `,
   },
+  {
+    version: 10,
+    name: 'web app sign-in permission',
+    sql: `
+      -- Whether a token may sign in to the web app Gatehouse guards (Open WebUI, say).
+      ALTER TABLE tokens ADD COLUMN web INTEGER NOT NULL DEFAULT 0 CHECK (web IN (0, 1));
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

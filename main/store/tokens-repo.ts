@@ -20,6 +20,7 @@ interface Row {
   concurrency: number | null;
   metrics: number;
   cloud: number;
+  web: number;
   weight: number;
   priority: Priority;
   queue: number;
@@ -61,6 +62,7 @@ const fromRow = (r: Row, keys: StoredOllamaKey[] = []): StoredToken => ({
   concurrency: r.concurrency,
   metrics: r.metrics === 1,
   cloud: r.cloud === 1,
+  web: r.web === 1,
   weight: r.weight,
   priority: r.priority,
   queue: r.queue,
@@ -82,8 +84,8 @@ export class TokenRepository {
   constructor(private readonly db: Db) {
     this.statements = {
       insert: db.prepare(
-        `INSERT INTO tokens (id, name, hash, hint, scope, allow_models, deny_models, rpm, concurrency, metrics, cloud, weight, priority, queue, daily_tokens, monthly_tokens, created_at, expires_at)
-         VALUES (@id, @name, @hash, @hint, @scope, @allowModels, @denyModels, @rpm, @concurrency, @metrics, @cloud, @weight, @priority, @queue, @dailyTokens, @monthlyTokens, @createdAt, @expiresAt)`,
+        `INSERT INTO tokens (id, name, hash, hint, scope, allow_models, deny_models, rpm, concurrency, metrics, cloud, web, weight, priority, queue, daily_tokens, monthly_tokens, created_at, expires_at)
+         VALUES (@id, @name, @hash, @hint, @scope, @allowModels, @denyModels, @rpm, @concurrency, @metrics, @cloud, @web, @weight, @priority, @queue, @dailyTokens, @monthlyTokens, @createdAt, @expiresAt)`,
       ),
       all: db.prepare<[], Row>('SELECT * FROM tokens ORDER BY created_at, id'),
       byId: db.prepare<[string], Row>('SELECT * FROM tokens WHERE id = ?'),
@@ -93,7 +95,7 @@ export class TokenRepository {
       revoke: db.prepare<[number, string]>('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
       update: db.prepare(
         `UPDATE tokens SET scope = @scope, allow_models = @allowModels, deny_models = @denyModels, rpm = @rpm,
-           concurrency = @concurrency, metrics = @metrics, cloud = @cloud, weight = @weight, priority = @priority, queue = @queue,
+           concurrency = @concurrency, metrics = @metrics, cloud = @cloud, web = @web, weight = @weight, priority = @priority, queue = @queue,
            daily_tokens = @dailyTokens, monthly_tokens = @monthlyTokens, expires_at = @expiresAt WHERE id = @id`,
       ),
       keys: db.prepare<[], KeyRow>('SELECT * FROM ollama_keys ORDER BY added_at, blob'),
@@ -112,6 +114,7 @@ export class TokenRepository {
       ...token,
       metrics: token.metrics ? 1 : 0,
       cloud: token.cloud ? 1 : 0,
+      web: token.web ? 1 : 0,
       allowModels: JSON.stringify(token.allowModels),
       denyModels: JSON.stringify(token.denyModels),
     });
@@ -158,6 +161,7 @@ export class TokenRepository {
       ...policy,
       metrics: policy.metrics ? 1 : 0,
       cloud: policy.cloud ? 1 : 0,
+      web: policy.web ? 1 : 0,
       allowModels: JSON.stringify(policy.allowModels),
       denyModels: JSON.stringify(policy.denyModels),
     });

@@ -24,12 +24,13 @@ export interface PolicyValues {
   expiresIn: string;
   metrics: boolean;
   cloud: boolean;
+  web: boolean;
   share: ShareValues;
 }
 
 export const DEFAULT_POLICY: PolicyValues = {
   scope: 'inference', allowed: [], extraAllowed: '', denied: '', rpm: '', concurrency: '',
-  expiresIn: DEFAULT_TOKEN_EXPIRY, metrics: false, cloud: false, share: DEFAULT_SHARE,
+  expiresIn: DEFAULT_TOKEN_EXPIRY, metrics: false, cloud: false, web: false, share: DEFAULT_SHARE,
 };
 
 /** "llama3*, qwen3:8b" → the list of model names or patterns. */
@@ -48,6 +49,7 @@ export function policyArgs(v: PolicyValues): Omit<Args<'createToken'>, 'name'> {
     expiresIn: v.expiresIn || null,
     metrics: v.metrics,
     cloud: v.cloud,
+    web: v.web,
     ...shareArgs(v.share),
   };
 }
@@ -113,6 +115,9 @@ export function PolicyFields({ value, onChange }: { value: PolicyValues; onChang
       </label>
       <label className="check">
         <input type="checkbox" checked={value.cloud} onChange={(e) => set({ cloud: e.target.checked })} /> May use cloud models and web search (they run on this computer&apos;s ollama.com account)
+      </label>
+      <label className="check">
+        <input type="checkbox" checked={value.web} onChange={(e) => set({ web: e.target.checked })} /> May sign in to the web app (Settings → Web app)
       </label>
       <ShareFields value={value.share} onChange={(share) => set({ share })} />
     </>

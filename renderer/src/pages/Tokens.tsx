@@ -21,6 +21,7 @@ function policy(t: TokenView): string {
   if (t.concurrency) parts.push(`${t.concurrency} at once`);
   if (t.metrics) parts.push('metrics');
   if (t.cloud) parts.push('cloud');
+  if (t.web) parts.push('web app');
   if (t.priority === 'batch') parts.push('batch');
   if (t.weight !== 1) parts.push(`GPU share ${t.weight}×`);
   if (t.dailyTokens) parts.push(`${count(t.spent.day)} of ${count(t.dailyTokens)} tokens today`);

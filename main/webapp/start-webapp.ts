@@ -1,0 +1,49 @@
+import type { FastifyInstance } from 'fastify';
+import type { Closer } from '../closer';
+import type { Services } from '../core-services';
+import { listenError } from '../gateway/listen-error';
+import type { Logger } from '../log';
+import { servingUrls } from '../share/endpoints';
+import { buildWebappGate } from './webapp-gate';
+import { WebSessions } from './web-sessions';
+
+export interface WebappInfo {
+  urls: string[];
+  port: number;
+  upstream: string;
+}
+
+/**
+ * Starts the web app gate when one is set (webappUpstream), on its own port with the gateway's
+ * certificate. It needs TLS: its session cookie is Secure, and a token is typed into its page.
+ */
+export async function startWebapp(services: Services, run: { useTls: boolean; log: Logger; closer: Closer }): Promise<{ info: WebappInfo; app: FastifyInstance } | null> {
+  const settings = services.settings();
+  if (!settings.webappUpstream) return null;
+  if (!run.useTls || !services.material) {
+    run.log.warn('The web app gate needs TLS (its sign-in cookie is Secure); it is not started with --no-tls.');
+    return null;
+  }
+  const sessions = new WebSessions((id) => services.verifier.token(id));
+  const app = await buildWebappGate({
+    settings: services.settings,
+    verifier: services.verifier,
+    sessions,
+    store: services.store,
+    security: services.security,
+    hostNames: services.hostNames,
+    https: { key: services.material.key, cert: services.material.cert },
+  });
+  run.closer.defer(() => app.close());
+  const { host, webappPort } = settings;
+  try {
+    await app.listen({ host, port: webappPort });
+  } catch (err) {
+    throw listenError(err, host, webappPort);
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : webappPort;
+  const tailscale = services.material.source === 'tailscale' && services.material.name ? [`https://${services.material.name}:${port}`] : [];
+  return { info: { urls: [...tailscale, ...servingUrls('https', host, port)], port, upstream: settings.webappUpstream }, app };
+}
+
