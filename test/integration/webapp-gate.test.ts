@@ -83,7 +83,7 @@ describe('the web app gate', async () => {
     const cookie = cookieOf(await signIn(token));
     const ws = await open({ cookie });
     const reply = await new Promise<string>((resolve) => {
-      ws.once('message', (d) => resolve(String(d)));
+      ws.once('message', (d: Buffer) => resolve(d.toString('utf8')));
       ws.send('hello');
     });
     assert.equal(reply, 'echo: hello');
