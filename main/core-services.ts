@@ -199,6 +199,7 @@ export function gatewayDeps(services: Services, options: CoreOptions, log: Logge
         const now = serving();
         return now?.caPem && now.tls?.caFingerprint ? { pem: now.caPem, fingerprint: now.tls.caFingerprint } : null;
       },
+      webappPort: () => serving()?.webappPort ?? null,
     },
   };
 }

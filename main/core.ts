@@ -72,7 +72,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
 
     const listen = async (): Promise<ServingInfo> => {
       const info = await startListening(gateway, services, { useTls, options, log, closer });
-      serving = { urls: info.urls, tls: info.tls, caPem: services.material?.caCert ?? null, port: info.port };
+      serving = { urls: info.urls, tls: info.tls, caPem: services.material?.caCert ?? null, port: info.port, ...(info.webapp ? { webappPort: info.webapp.port } : {}) };
       if (options.controlSocket !== false) {
         const about = (): ServerInfo => ({ pid: process.pid, version, dataDir: options.dataDir, urls: info.urls, port: info.port, upstream: settings().upstream, kind: options.kind ?? 'serve' });
         const socket = await serveControlSocket(controlSocketPath(options.dataDir), services.control, about, log);

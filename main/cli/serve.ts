@@ -101,6 +101,10 @@ async function printWelcome(core: Core, info: ServingInfo, dataDir: string, io: 
   } else if (info.tls) {
     io.out(`Certificate SHA-256: ${info.tls.leafFingerprint}`);
   }
+  if (info.webapp) {
+    io.out(`The web app at ${info.webapp.upstream} is open to tokens with --web at:`);
+    for (const url of info.webapp.urls) io.out(`  ${url}`);
+  }
   io.out(`Data folder: ${dataDir}`);
   io.out(settings.paused ? 'Remote access is PAUSED: only this computer may use the gateway (gatehouse resume).' : 'Remote access is on.');
   if (core.ollama) reportOllama(core.ollama, io);

@@ -21,6 +21,8 @@ export interface Serving {
   tls: Pick<TlsMaterial, 'source' | 'leafFingerprint' | 'caFingerprint'> | null;
   /** The CA certificate (PEM) clients trust, when Gatehouse made it. */
   caPem: string | null;
+  /** The port of the web app gate, when one runs. */
+  webappPort?: number;
 }
 
 /** Everything the ControlApi works with; the CLI passes a subset (no gateway, no supervisor). */

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
@@ -8,12 +9,13 @@ import type { Settings } from '../config/settings';
 import { errorBody } from '../control/control-api';
 import { GatehouseError, statusOf, UsageError } from '../errors';
 import type { SecuritySink } from '../metering/security-events';
+import type { CreatedToken } from '../auth/tokens';
 import type { Invites } from '../share/invites';
 import { clientSnippets } from '../../preload/snippets';
 import type { HostNames } from '../tls/addresses';
 import { isOwnHost } from './admin/guard';
 import { plainIp } from './client-address';
-import { HELMET_OPTIONS } from './security-headers';
+import { CSP_DIRECTIVES, HELMET_OPTIONS } from './security-headers';
 
 export interface InviteDeps {
   invites: Invites;
@@ -25,6 +27,8 @@ export interface InviteDeps {
   ca: () => { pem: string; fingerprint: string } | null;
   tls: boolean;
   security: SecuritySink;
+  /** The web app gate's port, when one runs: a token with the web permission may open it. */
+  webappPort?: () => number | null;
 }
 
 /** What a redemption must be: a short id and a secret string; anything else is a 400, never run. */
@@ -40,7 +44,9 @@ const redeemSchema = {
  */
 export async function invitePlugin(app: FastifyInstance, deps: InviteDeps): Promise<void> {
   const limiter = new RateLimiter();
-  await app.register(helmet, HELMET_OPTIONS);
+  // One form may post: "Open the web app", to the web app gate under the name the teammate used.
+  const formAction = (request: IncomingMessage) => webappUrl(request.headers.host, deps.webappPort?.()) ?? "'none'";
+  await app.register(helmet, { ...HELMET_OPTIONS, contentSecurityPolicy: { useDefaults: false, directives: { ...CSP_DIRECTIVES, formAction: [formAction as unknown as string] } } });
 
   const fail = (request: FastifyRequest, reply: FastifyReply, err: GatehouseError, secEvent: boolean) => {
     const status = statusOf(err.code);
@@ -80,16 +86,7 @@ export async function invitePlugin(app: FastifyInstance, deps: InviteDeps): Prom
   app.post<{ Params: { id: string }; Body: { secret: string; ollamaKey?: string } }>('/invite/:id/redeem', { bodyLimit: 2048, schema: redeemSchema }, (request, reply) => {
     try {
       const created = deps.invites.redeem(request.params.id, request.body.secret, request.body.ollamaKey);
-      const endpoint = `${deps.tls ? 'https' : 'http'}://${request.headers.host}`;
-      const model = created.record.allowModels.find((m) => !/[*?[]/.test(m)) ?? 'llama3.2';
-      return {
-        name: created.record.name,
-        token: created.token,
-        endpoint,
-        caFingerprint: deps.ca()?.fingerprint ?? null,
-        ollamaKeys: created.record.ollamaKeys.map((k) => k.fingerprint),
-        snippets: clientSnippets({ endpoint, token: created.token, model, localCa: deps.ca() !== null }),
-      };
+      return redeemed(created, request.headers.host, deps);
     } catch (err) {
       if (!(err instanceof GatehouseError)) throw err;
       return fail(request, reply, err, !(err instanceof UsageError));
@@ -97,6 +94,28 @@ export async function invitePlugin(app: FastifyInstance, deps: InviteDeps): Prom
   });
 
   await invitePages(app, deps.rendererDir);
+}
+
+/** What the teammate gets for an accepted invite: their token, once, with everything to use it. */
+function redeemed(created: CreatedToken, host: string | undefined, deps: InviteDeps) {
+  const endpoint = `${deps.tls ? 'https' : 'http'}://${host}`;
+  const model = created.record.allowModels.find((m) => !/[*?[]/.test(m)) ?? 'llama3.2';
+  return {
+    name: created.record.name,
+    token: created.token,
+    endpoint,
+    caFingerprint: deps.ca()?.fingerprint ?? null,
+    ollamaKeys: created.record.ollamaKeys.map((k) => k.fingerprint),
+    webapp: webappUrl(host, created.record.web ? deps.webappPort?.() : null),
+    snippets: clientSnippets({ endpoint, token: created.token, model, localCa: deps.ca() !== null }),
+  };
+}
+
+/** The web app's address under the name the teammate used (the host was checked to be ours). */
+function webappUrl(host: string | undefined, port: number | null | undefined): string | null {
+  if (!port || !host) return null;
+  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d+$/, '');
+  return `https://${name}:${port}`;
 }
 
 /** The invite page at /invite/<id> and the Share link's landing page, from the built renderer. */

@@ -23,6 +23,8 @@ interface Accepted {
   endpoint: string;
   caFingerprint: string | null;
   ollamaKeys: string[];
+  /** The web app this token may open, when Gatehouse guards one. */
+  webapp: string | null;
   snippets: Snippet[];
 }
 
@@ -80,6 +82,15 @@ function InvitePage() {
         <p>
           Use it at <code>{accepted.endpoint}</code> (OpenAI-compatible clients: <code>{accepted.endpoint}/v1</code>).
         </p>
+        {accepted.webapp && (
+          <form method="post" action={`${accepted.webapp}/.gatehouse/signin`}>
+            <input type="hidden" name="token" value={accepted.token} />
+            <button type="submit" className="primary">
+              Open the web app
+            </button>{' '}
+            <span className="muted small">({accepted.webapp}: signs you in with this token)</span>
+          </form>
+        )}
         {accepted.ollamaKeys.map((k) => (
           <p key={k}>
             Your ollama key <code>{k}</code> acts as this token: run the <code>ollama</code> command with <code>OLLAMA_AUTH=1</code> (see the “ollama command” tab).

@@ -9,3 +9,4 @@ import './cross-origin.suite';
 import './window-ipc.suite';
 import './landing.suite';
 import './journey.suite';
+import './webapp.suite';

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { generate } from 'otplib';
 import { adminCommand } from '../../main/cli/admin';
+import { webappCommand } from '../../main/cli/webapp';
 import { inviteCommand } from '../../main/cli/invite';
 import { Store } from '../../main/store/store';
 import { tempDir } from '../helpers';
@@ -57,6 +58,21 @@ describe('gatehouse admin and gatehouse invite', () => {
     const text = out.join('\n');
     assert.ok(!text.includes('\\n'), text);
     assert.match(text, /good once:\n\n {2}https:\/\/localhost:11443\/invite\//);
+  });
+
+  it('sets, shows and turns off the web app gate', async () => {
+    out.length = 0;
+    assert.equal(await webappCommand(['set', '--upstream', 'http://127.0.0.1:3000', '--trusted-header', 'email', '--data-dir', dataDir], io), 0);
+    assert.match(out.join('\n'), /WEBUI_AUTH_TRUSTED_EMAIL_HEADER=X-Trusted-User-Email/);
+    await assert.rejects(webappCommand(['set', '--upstream', 'http://127.0.0.1:3000/app', '--data-dir', dataDir], io), /without a path/);
+    await assert.rejects(webappCommand(['set', '--upstream', 'http://127.0.0.1:3000', '--trusted-header', 'everyone', '--data-dir', dataDir], io), /off, email or name/);
+    out.length = 0;
+    await webappCommand(['status', '--json', '--data-dir', dataDir], io);
+    assert.deepEqual(JSON.parse(out.at(-1)!), { upstream: 'http://127.0.0.1:3000', port: 11444, trustedHeader: 'email', tokens: [] });
+    await webappCommand(['off', '--data-dir', dataDir], io);
+    out.length = 0;
+    await webappCommand(['status', '--data-dir', dataDir], io);
+    assert.match(out.at(-1)!, /No web app is guarded/);
   });
 
   it('lists sessions and turns remote sign-in off', async () => {

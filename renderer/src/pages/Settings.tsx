@@ -33,6 +33,14 @@ const GROUPS: Array<{ title: string; fields: Field[] }> = [
     ],
   },
   {
+    title: 'Web app',
+    fields: [
+      { key: 'webappUpstream', label: 'Web app address on this computer (empty: none)', type: 'text', help: 'Such as http://127.0.0.1:3000 for Open WebUI. Teammates open it with a token that may use the web app.' },
+      { key: 'webappPort', label: 'Port teammates open', type: 'number', when: (v) => v('webappUpstream') !== '' },
+      { key: 'webappTrustedHeader', label: 'Tell the app who signed in', type: 'select', options: [['off', 'No'], ['email', 'X-Trusted-User-Email (Open WebUI)'], ['name', 'X-Trusted-User-Name']], when: (v) => v('webappUpstream') !== '' },
+    ],
+  },
+  {
     title: 'Sharing the GPU',
     fields: [
       { key: 'upstreamSlots', label: 'Requests Ollama runs at once (0: no queue in Gatehouse)', type: 'number', help: 'Match OLLAMA_NUM_PARALLEL. More requests wait here and are served fairly between tokens.' },
