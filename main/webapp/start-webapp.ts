@@ -6,6 +6,7 @@ import type { Logger } from '../log';
 import { servingUrls } from '../share/endpoints';
 import { buildWebappGate } from './webapp-gate';
 import { WebSessions } from './web-sessions';
+import { WebUsage } from './web-usage';
 
 export interface WebappInfo {
   urls: string[];
@@ -25,6 +26,7 @@ export async function startWebapp(services: Services, run: { useTls: boolean; lo
     return null;
   }
   const sessions = new WebSessions((id) => services.verifier.token(id));
+  const usage = run.closer.own(new WebUsage((entry) => services.metering.audit(entry)), (u) => u.close());
   const app = await buildWebappGate({
     settings: services.settings,
     verifier: services.verifier,
@@ -33,6 +35,7 @@ export async function startWebapp(services: Services, run: { useTls: boolean; lo
     security: services.security,
     hostNames: services.hostNames,
     https: { key: services.material.key, cert: services.material.cert },
+    usage,
   });
   run.closer.defer(() => app.close());
   const { host, webappPort } = settings;

@@ -12,6 +12,7 @@ import type { HostNames } from '../tls/addresses';
 import { isOwnHost } from '../gateway/admin/guard';
 import { plainIp } from '../gateway/client-address';
 import { SIGNIN_CSP, signinPage } from './signin-page';
+import type { WebUsage } from './web-usage';
 import { WEB_COOKIE, webRefusal, type WebSessions } from './web-sessions';
 
 export interface WebappGateDeps {
@@ -22,6 +23,8 @@ export interface WebappGateDeps {
   security: SecuritySink;
   hostNames: () => HostNames;
   https?: { key: string; cert: string };
+  /** Counts each signed-in request (requests, bytes) per token. */
+  usage?: WebUsage;
 }
 
 const SIGNIN = '/.gatehouse/signin';
@@ -53,8 +56,9 @@ const emailOf = (name: string) => `${plain(name).toLowerCase().replace(/[^a-z0-9
 export function appHeaders(headers: IncomingHttpHeaders, token: TokenRecord | undefined, mode: Settings['webappTrustedHeader']): Record<string, string | string[] | undefined> {
   const out: Record<string, string | string[] | undefined> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (name.startsWith('x-trusted-') || name.startsWith('x-gatehouse-') || name === 'cookie') continue;
-    out[name] = value;
+    const lower = name.toLowerCase();
+    if (lower.startsWith('x-trusted-') || lower.startsWith('x-gatehouse-') || lower === 'cookie') continue;
+    out[lower] = value;
   }
   return { ...out, ...identityHeaders(headers, token, mode) };
 }
@@ -152,6 +156,10 @@ export async function buildWebappGate(deps: WebappGateDeps): Promise<FastifyInst
       rewriteRequestHeaders: (headers: Record<string, string>, request: FastifyRequest) => ({ ...headers, ...identityHeaders(request.headers, request.webToken, deps.settings().webappTrustedHeader) }),
     } as object,
   }));
+  app.addHook('onResponse', (request, reply, done) => {
+    if (request.webToken) deps.usage?.count(request.webToken, Number(request.headers['content-length'] ?? 0) || 0, Number(reply.getHeader('content-length') ?? 0) || 0);
+    done();
+  });
   const unsubscribe = deps.store.onChange(() => deps.sessions.sweep());
   app.addHook('onClose', (_app, done) => {
     unsubscribe();
