@@ -109,7 +109,13 @@ export async function buildServices(store: Store, settings: () => Readonly<Setti
     }),
     (m) => m.close(),
   );
-  const scheduler = new Scheduler(() => schedulerPolicy(settings()));
+  // Asked on every acquire and release: worked out again only when the settings change.
+  let policy: { of: Readonly<Settings>; is: SchedulerPolicy } | undefined;
+  const scheduler = new Scheduler(() => {
+    const now = settings();
+    if (policy?.of !== now) policy = { of: now, is: schedulerPolicy(now) };
+    return policy.is;
+  });
   const queue = new QueueMetrics(metering.registry, () => scheduler.snapshot());
   const budgets = Budgets.overStore((since) => store.metering.hourlySince(since));
   metering.onSpend((tokenId, used) => budgets.add(tokenId, used));

@@ -141,6 +141,7 @@ const truncated = (terminator: string) => `the stream ended before it was comple
 
 /** How much of a response's end the reader keeps: Ollama's final object is well under this. */
 const TAIL_BYTES = 8192;
+const DONE_BYTES = Buffer.from('"done":true');
 
 /**
  * Reads token counts from a response it is shown chunk by chunk, beside the stream rather than in
@@ -179,8 +180,29 @@ export class UsageReader implements UsageSource {
     }
   }
 
+  /**
+   * Ollama's native stream ends with one line per chunk, the last carrying done:true and the
+   * counts: when the last chunk starts a line and holds it, only that chunk is decoded, not the
+   * whole tail (the common case, and most of what finishing a stream cost).
+   */
+  private finishFromLastChunk(): boolean {
+    const last = this.tail.at(-1);
+    if (this.kind !== 'ndjson' || !last || this.tail.length <= this.head || !last.includes(DONE_BYTES)) return false;
+    const before = this.tail.length - 2 >= this.head ? this.tail[this.tail.length - 2] : undefined;
+    if (before && before[before.length - 1] !== 0x0a) return false;
+    for (const line of last.toString('utf8').split('\n')) if (line.includes('"done":true') || line.includes('"error"')) readNativeLine(this.usage, line);
+    return this.usage.completionTokens !== null || this.usage.error !== null;
+  }
+
   /** The response ended: read its end. */
   finish(): void {
+    if (!this.finishFromLastChunk()) this.finishFromTail();
+    // The final metrics line and an error line are pieces of the stream but not generated text.
+    const notGenerated = (this.usage.completionTokens !== null ? 1 : 0) + (this.usage.error !== null ? 1 : 0);
+    this.pieces = Math.max(0, this.pieces - notGenerated);
+  }
+
+  private finishFromTail(): void {
     const text = Buffer.concat(this.tail.slice(this.head)).toString('utf8');
     if (this.kind === 'json') return readJsonTail(this.usage, text);
     if (this.kind === 'ndjson') {
@@ -198,9 +220,6 @@ export class UsageReader implements UsageSource {
       if (this.usage.completionTokens === null && events[0] !== undefined && !isWholeEvent(events[0])) readCounts(this.usage, events[0]);
       if (this.terminator && !text.includes(this.terminator)) this.usage.error ??= truncated(this.terminator);
     }
-    // The final metrics line and an error line are pieces of the stream but not generated text.
-    const notGenerated = (this.usage.completionTokens !== null ? 1 : 0) + (this.usage.error !== null ? 1 : 0);
-    this.pieces = Math.max(0, this.pieces - notGenerated);
   }
 }
 

@@ -71,6 +71,20 @@ describe('usage tap', () => {
     assert.deepEqual(reader.usage, { promptTokens: 2, completionTokens: 5, error: null });
   });
 
+  it('reads the final line the same when it arrives split over two chunks, or after content in its chunk', () => {
+    const final = '{"model":"m","done":true,"prompt_eval_count":7,"eval_count":3}\n';
+    const split = new UsageReader('ndjson');
+    split.observe(Buffer.from('{"response":"a","done":false}\n'));
+    split.observe(Buffer.from(final.slice(0, 20)));
+    split.observe(Buffer.from(final.slice(20)));
+    split.finish();
+    assert.deepEqual(split.usage, { promptTokens: 7, completionTokens: 3, error: null });
+    const joined = new UsageReader('ndjson');
+    joined.observe(Buffer.from(`{"response":"a","done":false}\n{"response":"b","done":false}\n${final}`));
+    joined.finish();
+    assert.deepEqual(joined.usage, { promptTokens: 7, completionTokens: 3, error: null });
+  });
+
   it('counts only the generated pieces of a stream that ends with Ollama\'s error line', () => {
     const reader = new UsageReader('ndjson');
     for (let i = 0; i < 3; i++) reader.observe(Buffer.from(`{"response":"t${i}","done":false}\n`));
