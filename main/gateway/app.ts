@@ -16,6 +16,7 @@ import { invitePlugin, type InviteDeps } from './invite-plugin';
 import { sendProblem } from './problems';
 import { answerPlainHttpOnTls } from './plain-http-guard';
 import { metricsRoute } from './metrics-route';
+import { ollamaKeyPage } from './ollama-key-page';
 import { queueRoute } from './queue-route';
 import { verifyRoute } from './verify-route';
 import type { Scheduler } from './scheduler';
@@ -131,6 +132,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     void reply.header('cache-control', 'no-store').type('text/plain; charset=utf-8').send('ok');
   });
 
+  ollamaKeyPage(app);
   if (deps.admin) await app.register(adminPlugin, deps.admin);
   if (deps.invites) await app.register(invitePlugin, deps.invites);
   await app.register((gated) => gatedRoutes(gated, deps));

@@ -8,6 +8,8 @@ export interface Problem {
   code: string;
   message: string;
   headers?: Record<string, string>;
+  /** Ollama's clients read `signin_url` from a 401 (its CLI prints it, and `ollama signin` opens it). */
+  signinUrl?: string;
 }
 
 const OPENAI_TYPES: Record<number, string> = {
@@ -42,7 +44,7 @@ export function problemBody(family: Family, problem: Problem): string {
     const type = OPENAI_TYPES[problem.status] ?? (problem.status >= 500 ? 'server_error' : 'invalid_request_error');
     return JSON.stringify({ error: { message: problem.message, type, code: problem.code } });
   }
-  return JSON.stringify({ error: problem.message });
+  return JSON.stringify(problem.signinUrl ? { error: problem.message, signin_url: problem.signinUrl } : { error: problem.message });
 }
 
 /**

@@ -18,6 +18,9 @@ export const CSP_DIRECTIVES: Record<string, string[]> = {
   frameAncestors: ["'none'"],
 };
 
+/** Pages rendered on the server (web app sign-in, the ollama help page): no script at all, their own inline styles, forms to themselves. */
+export const STATIC_PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
 /** The policy as a header value (`default-src 'self'; …`). */
 export function cspHeader(directives: Record<string, string[]> = CSP_DIRECTIVES): string {
   return Object.entries(directives)

@@ -1,7 +1,6 @@
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** The only policy the sign-in page needs: no scripts at all, its own inline styles, forms to itself. */
-export const SIGNIN_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+export { STATIC_PAGE_CSP as SIGNIN_CSP } from '../gateway/security-headers';
 
 /**
  * The web app's sign-in page, rendered on the server (no script runs on it): the teammate pastes

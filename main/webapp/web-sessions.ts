@@ -6,6 +6,8 @@ import type { TokenRecord } from '../store/tokens-repo';
 export const WEB_COOKIE = '__Host-gatehouse-web';
 const ISSUER = 'gatehouse';
 const AUDIENCE = 'gatehouse-webapp';
+/** Sessions kept at most; sign-ins beyond it end the oldest first. */
+const MAX_SESSIONS = 10_000;
 
 export interface WebSessionPolicy {
   idleMs: number;
@@ -55,6 +57,7 @@ export class WebSessions {
   async open(token: TokenRecord): Promise<string> {
     const now = this.clock();
     const sid = randomBytes(18).toString('base64url');
+    if (this.sessions.size >= MAX_SESSIONS) this.prune(now);
     this.sessions.set(sid, { tokenId: token.id, createdAt: now, lastSeenAt: now });
     return this.sign(sid, token.id, now, now);
   }
@@ -94,6 +97,17 @@ export class WebSessions {
     this.sessions.delete(sid);
     this.sessions.set(fresh, session);
     return { token: token!, sid: fresh, renewed: await this.sign(fresh, tid, session.createdAt, now) };
+  }
+
+  /** Forgets idle and expired sessions, then, if sign-ins keep coming, the oldest (Maps keep insertion order). */
+  private prune(now: number): void {
+    for (const [sid, session] of this.sessions) {
+      if (now - session.lastSeenAt > this.policy.idleMs || now - session.createdAt > this.policy.absoluteMs) this.sessions.delete(sid);
+    }
+    for (const sid of this.sessions.keys()) {
+      if (this.sessions.size < MAX_SESSIONS) break;
+      this.sessions.delete(sid);
+    }
   }
 
   /** Signs a session out: its cookie, valid or not, signs in nobody from now on. */

@@ -75,6 +75,17 @@ function identityHeaders(headers: IncomingHttpHeaders, token: TokenRecord | unde
   return out;
 }
 
+/** A form from a page of this computer (any port), or one that names no origin (an older browser). */
+function sameComputer(origin: string | undefined, names: HostNames): boolean {
+  if (origin === undefined) return true;
+  try {
+    const url = new URL(origin);
+    return url.protocol === 'https:' && isOwnHost(url.host, names);
+  } catch {
+    return false;
+  }
+}
+
 function signinRoutes(app: FastifyInstance, deps: WebappGateDeps): void {
   const limiter = new RateLimiter();
   const page = (reply: FastifyReply, status: number, problem?: string) =>
@@ -91,6 +102,8 @@ function signinRoutes(app: FastifyInstance, deps: WebappGateDeps): void {
       return page(reply, status, problem);
     };
     if (!limiter.take(`web-signin:${ip}`, 10).ok) return refuse(429, 'Too many sign-in attempts from this address. Wait a minute, then try again.');
+    // Only this page and Gatehouse's invite page (same computer, another port) may post here.
+    if (!sameComputer(request.headers.origin, deps.hostNames())) return refuse(403, 'Sign in from this page or from your Gatehouse invite, not from another site.');
     const verdict = deps.verifier.verify(typeof request.body?.token === 'string' ? request.body.token.trim() : undefined);
     if (!verdict.ok) return refuse(401, verdict.message, verdict.token);
     const refusal = webRefusal(verdict.token, Date.now());

@@ -116,6 +116,22 @@ describe('requests signed by the ollama command (OLLAMA_AUTH=1)', async () => {
     assert.ok(!stored.includes(bob.sign('GET', '/api/tags').headers.authorization.split(':')[1]!), 'no signature is stored');
   });
 
+  it("points the ollama command's refusal at a page that says what happened, which shows only the public key", async () => {
+    const res = await send(stranger, 'GET', '/api/tags');
+    const { signin_url: help } = res.json<{ signin_url: string }>();
+    assert.ok(help.startsWith(`${h.url}/gatehouse/ollama-key?key=`), help);
+    const page = await call(help, { ca: h.ca! });
+    assert.equal(page.status, 200);
+    assert.match(page.text, /belongs to no token on this Gatehouse yet/);
+    assert.ok(page.text.includes(keyFingerprint(stranger.blob)));
+    assert.ok(page.text.includes(`ssh-ed25519 ${stranger.blob}`));
+    assert.match(String(page.headers['content-security-policy']), /default-src 'none'/);
+    const hostile = await call(`${h.url}/gatehouse/ollama-key?key=%3Cscript%3Ealert(1)%3C%2Fscript%3E&why=%3Cb%3E`, { ca: h.ca! });
+    assert.equal(hostile.status, 200);
+    assert.ok(!hostile.text.includes('<script>'), 'nothing given is echoed unescaped');
+    assert.match(hostile.text, /link is incomplete/);
+  });
+
   it('refuses the key of a revoked token, and lets another token take the key over', async () => {
     const carol = new OllamaIdentity('carol@laptop');
     h.core.tokens.create({ name: 'carol', ollamaKeys: [carol.line] });

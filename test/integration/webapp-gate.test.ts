@@ -38,6 +38,9 @@ describe('the web app gate', async () => {
     assert.equal(refused.headers['set-cookie'], undefined);
     const wrong = await signIn('gth_wrong');
     assert.equal(wrong.status, 401);
+    const foreign = await call(`${base}/.gatehouse/signin`, { ca, body: `token=${allowed}`, headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' }, localAddress: '127.0.0.60' });
+    assert.equal(foreign.status, 403, 'a form on another site cannot sign anyone in');
+    assert.equal(foreign.headers['set-cookie'], undefined);
     h.core.metering.flush();
     assert.ok(h.core.store.metering.securitySince(0).filter((e) => e.kind === 'web_signin_failed').length >= 2);
   });

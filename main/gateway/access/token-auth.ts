@@ -8,6 +8,7 @@ import type { Settings } from '../../config/settings';
 import type { SecuritySink } from '../../metering/security-events';
 import type { HostNames } from '../../tls/addresses';
 import { isOwnHost, isSameOrigin } from '../admin/guard';
+import { OLLAMA_KEY_PAGE } from '../ollama-key-page';
 import { sendProblem } from '../problems';
 import { REQUEST_CONTEXT } from './request-context';
 
@@ -71,7 +72,8 @@ export const tokenAuth = fp(
         context.token = verdict.token;
         return true;
       }
-      const problem = { status: 401, code: `${signed ? 'signature' : 'token'}_${verdict.reason}`, message: verdict.message, headers: CHALLENGE };
+      const help = signed && isOwnHost(request.headers.host, options.hostNames()) ? `${options.scheme}://${request.headers.host}${OLLAMA_KEY_PAGE}?key=${encodeURIComponent(signed.blob)}&why=${verdict.reason}` : undefined;
+      const problem = { status: 401, code: `${signed ? 'signature' : 'token'}_${verdict.reason}`, message: verdict.message, headers: CHALLENGE, ...(help ? { signinUrl: help } : {}) };
       if (verdict.reason === 'missing') return !sendProblem(reply, problem);
       // Never the signature itself: the key's fingerprint, or the token's.
       const fingerprint = signed ? keyFingerprint(signed.blob) : tokenFingerprint(credential ?? '');
