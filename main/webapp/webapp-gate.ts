@@ -91,6 +91,8 @@ function signinRoutes(app: FastifyInstance, deps: WebappGateDeps): void {
   const page = (reply: FastifyReply, status: number, problem?: string) =>
     reply.code(status).headers({ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': SIGNIN_CSP, 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' }).send(signinPage(problem));
 
+  // The sign-in form, and nothing else: any other body is a 415.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_request, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });

@@ -132,6 +132,16 @@ describe('the client matrix', async () => {
       const asFile = `${part('model', 'qwen2.5:7b', 'm.txt')}${part('file', 'RIFF', 'a.wav')}--${boundary}--\r\n`;
       const hidden = await call(`${base}/v1/audio/transcriptions`, { ca: h.ca!, body: asFile, headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${boundary}` } });
       assert.equal(hidden.status, 400, hidden.text);
+      const hostileForms: Array<[string, string, string]> = [
+        ['no boundary', 'multipart/form-data; charset=utf-8', part('model', 'llama3.2')],
+        ['a body that is not the form it says', `multipart/form-data; boundary=${boundary}`, 'just some bytes'],
+        ['an odd part name', `multipart/form-data; boundary=${boundary}`, `--${boundary}\r\nContent-Disposition: form-data; name="mo\\del"\r\n\r\nqwen2.5:7b\r\n${part('model', 'llama3.2')}--${boundary}--\r\n`],
+      ];
+      for (const [name, type, form] of hostileForms) {
+        const res = await call(`${base}/v1/audio/transcriptions`, { ca: h.ca!, body: form, headers: { authorization: `Bearer ${token}`, 'content-type': type } });
+        assert.equal(res.status, 400, `${name}: ${res.text}`);
+        assert.ok(res.json<{ error: { message: string } }>().error.message.length > 10, name);
+      }
       const json = await call(`${base}/v1/audio/transcriptions`, { ca: h.ca!, body: { model: 'llama3.2' }, headers: { authorization: `Bearer ${token}` } });
       assert.equal(json.status, 400);
       assert.match(json.text, /multipart\/form-data/);

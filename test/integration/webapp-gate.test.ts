@@ -111,6 +111,28 @@ describe('the web app gate', async () => {
     assert.equal((await call(`${base}/whoami`, { ca, headers: { cookie: again } })).status, 401, 'a signed-out cookie signs in nobody');
   });
 
+  it('refuses hostile sign-ins and forged cookies with a clear 4xx, and signs nobody in', async () => {
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const cases: Array<[string, Parameters<typeof call>[1], number]> = [
+      ['an oversized body', { body: `token=${'a'.repeat(10_000)}`, headers: form }, 413],
+      ['no token field', { body: 'user=admin', headers: form }, 401],
+      ['JSON instead of a form', { body: { token: allowed }, headers: {} }, 415],
+      ['a token with a NUL', { body: `token=${encodeURIComponent(`${allowed}\u0000`)}`, headers: form }, 401],
+    ];
+    for (const [name, options, status] of cases) {
+      const res = await call(`${base}/.gatehouse/signin`, { ca, ...options, localAddress: `127.0.0.${++address}` });
+      assert.equal(res.status, status, `${name}: ${res.text.slice(0, 200)}`);
+      assert.equal(res.headers['set-cookie'], undefined, name);
+    }
+    const good = cookieOf(await signIn(allowed));
+    const [name, value] = good.split('=') as [string, string];
+    const [header, payload, signature] = value.split('.') as [string, string, string];
+    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), tid: 'tk_someone_else' })).toString('base64url');
+    for (const cookie of [`${name}=${header}.${forged}.${signature}`, `${name}=${header}.${payload}.${signature.slice(0, -2)}xx`, `${name}=eyJhbGciOiJub25lIn0.${payload}.`, `${name}=${'x'.repeat(3000)}`]) {
+      assert.equal((await call(`${base}/whoami`, { ca, headers: { cookie } })).status, 401, cookie.slice(0, 60));
+    }
+  });
+
   it('answers only to its own names', async () => {
     const res = await call(`${base}/.gatehouse/signin`, { ca, servername: 'localhost', headers: { host: 'evil.example' } });
     assert.equal(res.status, 421);
