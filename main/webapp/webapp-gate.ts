@@ -75,9 +75,15 @@ function identityHeaders(headers: IncomingHttpHeaders, token: TokenRecord | unde
   return out;
 }
 
-/** A form from a page of this computer (any port), or one that names no origin (an older browser). */
-function sameComputer(origin: string | undefined, names: HostNames): boolean {
-  if (origin === undefined) return true;
+/**
+ * A form from a page of this computer (any port): Fetch Metadata must not say another site, and a
+ * real Origin must be one of ours. The invite page sends no referrer, so its Origin is "null";
+ * its Sec-Fetch-Site (same-site: same host, another port) still vouches for it.
+ */
+function sameComputer(headers: IncomingHttpHeaders, names: HostNames): boolean {
+  if (headers['sec-fetch-site'] === 'cross-site') return false;
+  const origin = headers.origin;
+  if (origin === undefined || origin === 'null') return true;
   try {
     const url = new URL(origin);
     return url.protocol === 'https:' && isOwnHost(url.host, names);
@@ -105,7 +111,7 @@ function signinRoutes(app: FastifyInstance, deps: WebappGateDeps): void {
     };
     if (!limiter.take(`web-signin:${ip}`, 10).ok) return refuse(429, 'Too many sign-in attempts from this address. Wait a minute, then try again.');
     // Only this page and Gatehouse's invite page (same computer, another port) may post here.
-    if (!sameComputer(request.headers.origin, deps.hostNames())) return refuse(403, 'Sign in from this page or from your Gatehouse invite, not from another site.');
+    if (!sameComputer(request.headers, deps.hostNames())) return refuse(403, 'Sign in from this page or from your Gatehouse invite, not from another site.');
     const verdict = deps.verifier.verify(typeof request.body?.token === 'string' ? request.body.token.trim() : undefined);
     if (!verdict.ok) return refuse(401, verdict.message, verdict.token);
     const refusal = webRefusal(verdict.token, Date.now());

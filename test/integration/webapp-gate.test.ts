@@ -41,6 +41,8 @@ describe('the web app gate', async () => {
     const foreign = await call(`${base}/.gatehouse/signin`, { ca, body: `token=${allowed}`, headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' }, localAddress: '127.0.0.60' });
     assert.equal(foreign.status, 403, 'a form on another site cannot sign anyone in');
     assert.equal(foreign.headers['set-cookie'], undefined);
+    const sandboxed = await call(`${base}/.gatehouse/signin`, { ca, body: `token=${allowed}`, headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'null', 'sec-fetch-site': 'cross-site' }, localAddress: '127.0.0.61' });
+    assert.equal(sandboxed.status, 403, 'nor one in a sandboxed frame of another site');
     h.core.metering.flush();
     assert.ok(h.core.store.metering.securitySince(0).filter((e) => e.kind === 'web_signin_failed').length >= 2);
   });
