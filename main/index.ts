@@ -101,10 +101,10 @@ async function startCore(shell: Shell): Promise<Core | null> {
 }
 
 /** Opens the port; a failure (port taken) is shown in the tray rather than ending the app. */
-async function openGateway(core: Core): Promise<{ endpoint: string | null; gatewayError: string | null }> {
+async function openGateway(core: Core): Promise<{ endpoint: string | null; gatewayError: string | null; certificateWarning?: string | null }> {
   try {
     const info = await core.listen();
-    return { endpoint: info.urls.find((u) => !/\/\/(localhost|127\.|\[::1\])/.test(u)) ?? info.urls[0] ?? null, gatewayError: null };
+    return { endpoint: info.urls.find((u) => !/\/\/(localhost|127\.|\[::1\])/.test(u)) ?? info.urls[0] ?? null, gatewayError: null, certificateWarning: info.tls?.warning ?? null };
   } catch (err) {
     return { endpoint: null, gatewayError: describeError(err) };
   }
@@ -119,8 +119,8 @@ function setupWindow(shell: Shell, core: Core): BrowserWindow {
   return window;
 }
 
-function setupTray(shell: Shell, core: Core, window: BrowserWindow, gateway: { endpoint: string | null; gatewayError: string | null }): void {
-  const { endpoint, gatewayError } = gateway;
+function setupTray(shell: Shell, core: Core, window: BrowserWindow, gateway: { endpoint: string | null; gatewayError: string | null; certificateWarning?: string | null }): void {
+  const { endpoint, gatewayError, certificateWarning = null } = gateway;
   const login = loginItem(app);
   const call = (operation: 'setPaused' | 'ollamaAction', args: unknown) =>
     core.control.call(operation, args, 'tray').catch((err: unknown) => dialog.showErrorBox('Gatehouse', describeError(err)));
@@ -143,7 +143,7 @@ function setupTray(shell: Shell, core: Core, window: BrowserWindow, gateway: { e
       },
       quit: () => app.quit(),
     },
-    { paused: core.settings().paused, gatewayError, endpoint, ollama: core.ollama?.status() ?? null, startAtLogin: login.get(), update: { state: 'idle' } },
+    { paused: core.settings().paused, gatewayError, endpoint, ollama: core.ollama?.status() ?? null, startAtLogin: login.get(), update: { state: 'idle' }, certificateWarning },
   );
   // Made after the tray (its menu's update item runs only on a click, by then this exists).
   const updater = createUpdater(app, consoleLogger, (update) => tray.update({ update }));

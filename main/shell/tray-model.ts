@@ -14,6 +14,8 @@ export interface TrayState {
   update: UpdateState;
   /** Requests waiting for one of Ollama's slots. */
   waiting?: number;
+  /** The certificate is not the one the settings ask for (Tailscale's could not be had): why. */
+  certificateWarning?: string | null;
 }
 
 export type TrayIcon = 'serving' | 'paused' | 'attention';
@@ -30,6 +32,7 @@ export function trayLook(s: TrayState): TrayLook {
   const o = s.ollama;
   if (o?.exposure) return { icon: 'attention', tooltip: 'Ollama is reachable from your network without a token' };
   if (o && o.state !== 'running') return { icon: 'attention', tooltip: `Gatehouse: ${o.message}` };
+  if (s.certificateWarning) return { icon: 'attention', tooltip: "Gatehouse: serving its own certificate instead of Tailscale's (teammates see a warning); open the window for why" };
   const queue = s.waiting ? `, ${s.waiting} waiting for the GPU` : '';
   if (s.paused) return { icon: 'paused', tooltip: `Gatehouse: remote access paused (this computer only)${queue}` };
   return { icon: 'serving', tooltip: `Gatehouse: sharing Ollama with token holders${queue}` };

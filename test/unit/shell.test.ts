@@ -46,6 +46,7 @@ describe('the tray', () => {
     ['Ollama exposed (even while paused)', { paused: true, ollama: ollama({ exposure: { addresses: ['0.0.0.0'], message: 'x', fix: 'y' } }) }, 'attention', /reachable from your network/],
     ['gateway error', { gatewayError: 'Port 11443 is in use.' }, 'attention', /not serving: Port 11443/],
     ['requests wait for the GPU', { waiting: 3 }, 'serving', /sharing Ollama with token holders, 3 waiting for the GPU/],
+    ["Tailscale's certificate could not be had", { certificateWarning: 'Tailscale is not connected.' }, 'attention', /serving its own certificate instead of Tailscale's/],
   ];
   for (const [name, patch, icon, tooltip] of looks) {
     it(`shows ${icon} when ${name}`, () => {
