@@ -34,6 +34,7 @@ export async function startWebapp(services: Services, run: { useTls: boolean; lo
     store: services.store,
     security: services.security,
     hostNames: services.hostNames,
+    isLocalClient: services.isLocalClient,
     https: { key: services.material.key, cert: services.material.cert },
     usage,
   });

@@ -22,6 +22,8 @@ export interface WebappGateDeps {
   store: Store;
   security: SecuritySink;
   hostNames: () => HostNames;
+  /** Which clients are this computer: the only ones let in while remote access is paused. */
+  isLocalClient: (ip: string) => boolean;
   https?: { key: string; cert: string };
   /** Counts each signed-in request (requests, bytes) per token. */
   usage?: WebUsage;
@@ -141,6 +143,9 @@ export async function buildWebappGate(deps: WebappGateDeps): Promise<FastifyInst
   app.addHook('onRequest', async (request, reply) => {
     if (!isOwnHost(request.headers.host, deps.hostNames())) {
       return reply.code(421).type('text/plain; charset=utf-8').send("This web app answers only to the Gatehouse computer's own names and addresses.");
+    }
+    if (deps.settings().paused && !deps.isLocalClient(request.ip)) {
+      return reply.code(503).header('retry-after', '60').type('text/plain; charset=utf-8').send('Remote access is paused on the Gatehouse computer: the web app is too. Ask its owner to resume it.');
     }
     // The router's own match decides, not the raw URL.
     const route = request.routeOptions.url;

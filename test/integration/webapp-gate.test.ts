@@ -6,7 +6,8 @@ import { call, eventually, startHarness } from '../helpers';
 
 describe('the web app gate', async () => {
   const app = await startFakeWebapp();
-  const h = await startHarness({ overrides: { webappUpstream: app.url, webappPort: 0, webappTrustedHeader: 'email' } });
+  // 127.0.0.1 is this computer; the other loopback addresses stand in for teammates' computers.
+  const h = await startHarness({ isLocalClient: (ip) => ip === '127.0.0.1' || ip === '::ffff:127.0.0.1', overrides: { webappUpstream: app.url, webappPort: 0, webappTrustedHeader: 'email' } });
   const web = h.info.webapp!;
   const base = `https://127.0.0.1:${web.port}`;
   const ca = h.ca!;
@@ -132,6 +133,17 @@ describe('the web app gate', async () => {
     const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), tid: 'tk_someone_else' })).toString('base64url');
     for (const cookie of [`${name}=${header}.${forged}.${signature}`, `${name}=${header}.${payload}.${signature.slice(0, -2)}xx`, `${name}=eyJhbGciOiJub25lIn0.${payload}.`, `${name}=${'x'.repeat(3000)}`]) {
       assert.equal((await call(`${base}/whoami`, { ca, headers: { cookie } })).status, 401, cookie.slice(0, 60));
+    }
+  });
+
+  it('is paused with remote access: teammates get 503, this computer still gets in', async () => {
+    const cookie = cookieOf(await signIn(allowed));
+    h.core.store.setSetting('paused', true, 'tray');
+    try {
+      await eventually(async () => (await call(`${base}/whoami`, { ca, headers: { cookie }, localAddress: '127.0.0.70' })).status === 503, 2000, 'the pause');
+      assert.equal((await call(`${base}/whoami`, { ca, headers: { cookie }, localAddress: '127.0.0.1' })).status, 200);
+    } finally {
+      h.core.store.setSetting('paused', false, 'tray');
     }
   });
 
