@@ -133,7 +133,7 @@ export async function buildServices(store: Store, settings: () => Readonly<Setti
   const localNames = options.hostNames ?? cachedHostNames(5000);
   // The Tailscale name is one of this computer's own: invites and the dashboard answer to it.
   const tailnetName = material?.source === 'tailscale' ? material.name : undefined;
-  const hostNames = tailnetName ? () => { const n = localNames(); return { ...n, dns: [...n.dns, tailnetName] }; } : localNames;
+  const hostNames = tailnetName ? withName(localNames, tailnetName) : localNames;
   const localCheck = options.isLocalClient ? undefined : closer.own(createLocalClientCheck(), (c) => c.stop());
   const security: SecuritySink = (event) => {
     metering.security(event);
@@ -155,6 +155,16 @@ export async function buildServices(store: Store, settings: () => Readonly<Setti
     settings, store, tokens, verifier, metering, pulls, ollama, account, invites, control, tls, material, scheduler, queue, budgets, security, start, beforeListen,
     isLocalClient: options.isLocalClient ?? localCheck!.isLocal,
     hostNames,
+  };
+}
+
+/** The host names plus one, made again only when the cached names change (they are asked on every request). */
+function withName(names: () => HostNames, name: string): () => HostNames {
+  let last: { of: HostNames; is: HostNames } | undefined;
+  return () => {
+    const now = names();
+    if (last?.of !== now) last = { of: now, is: { ...now, dns: [...now.dns, name] } };
+    return last.is;
   };
 }
 

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { sha256Hex } from './digest';
+import { join } from 'node:path';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
-import { loadSigningKey } from './signing-key';
 import { GatehouseError } from '../errors';
 import type { Store } from '../store/store';
-import type { SecretVault } from '../tls/files';
+import { readSecret, writeSecret, type SecretVault } from '../tls/files';
 
 export interface SessionPolicy {
   /** A session nobody used for this long ends. */
@@ -60,7 +60,12 @@ export class AdminSessions {
 
   /** The signing key, made on first use and kept in the data folder (0600). */
   static loadKey(dataDir: string, vault?: SecretVault): Uint8Array {
-    return loadSigningKey(dataDir, 'admin-session.key', vault);
+    const file = join(dataDir, 'admin-session.key');
+    const existing = readSecret(file, vault)?.trim();
+    if (existing && /^[0-9a-f]{64}$/.test(existing)) return Buffer.from(existing, 'hex');
+    const key = randomBytes(32);
+    writeSecret(file, key.toString('hex'), vault);
+    return key;
   }
 
   /** A one-time sign-in code; only its hash is stored. Works from any process sharing the store. */

@@ -34,6 +34,9 @@ function rawKeyOf(blob: string): Buffer | null {
   return wire.subarray(WIRE_LENGTH - 32);
 }
 
+/** Whether a base64 string is an ed25519 public key in SSH wire format (what .pub lines and signed headers carry). */
+export const isOllamaKeyBlob = (blob: string): boolean => rawKeyOf(blob) !== null;
+
 export function keyFingerprint(blob: string): string {
   return `SHA256:${createHash('sha256').update(Buffer.from(blob, 'base64')).digest('base64').replace(/=+$/, '')}`;
 }

@@ -7,7 +7,7 @@ import { tailscaleStatus } from '../tls/tailscale';
 import { fingerprint } from '../tls/certificates';
 import { TlsManager } from '../tls/tls-manager';
 import type { Command } from 'commander';
-import { withStore, withStoreAsync, type Output } from './context';
+import { withControl, withStore, withStoreAsync, type Output } from './context';
 import { action, command, dataDirOption, runCommand, type Ran } from './program';
 
 async function tls(what: 'ca' | 'fingerprint', dataDirFlag: string | undefined, io: Output): Promise<number> {
@@ -62,16 +62,15 @@ async function status(dataDirFlag: string | undefined, json: boolean, io: Output
 
 async function use(mode: string | undefined, dataDirFlag: string | undefined, io: Output): Promise<number> {
   if (mode !== 'tailscale' && mode !== 'local-ca') throw new UsageError('Say which certificate: gatehouse tls use tailscale, or gatehouse tls use local-ca');
-  const dataDir = resolveDataDir(dataDirFlag);
-  if (mode === 'tailscale') {
-    const state = await tailscaleStatus();
-    if (!state.ready) throw new GatehouseError('TLS_TAILSCALE', state.message, state.fix);
-    withStore(dataDir, (store) => store.setSetting('tlsMode', 'tailscale', 'cli'));
-    io.out(`From its next start, Gatehouse serves Tailscale's certificate for ${state.name}: teammates in your tailnet use https://${state.name}:<port> with nothing to install. Restart Gatehouse now.`);
-    return 0;
-  }
-  withStore(dataDir, (store) => store.setSetting('tlsMode', 'local-ca', 'cli'));
-  io.out("From its next start, Gatehouse serves its own certificate authority's certificate again. Restart Gatehouse now.");
+  const state = mode === 'tailscale' ? await tailscaleStatus() : null;
+  if (state && !state.ready) throw new GatehouseError('TLS_TAILSCALE', state.message, state.fix);
+  // Through the ControlApi, as config set and the window's Settings page save.
+  await withControl(dataDirFlag, (control) => control.call('updateSettings', { changes: { tlsMode: mode } }), {}, io);
+  io.out(
+    state?.ready
+      ? `From its next start, Gatehouse serves Tailscale's certificate for ${state.name}: teammates in your tailnet use https://${state.name}:<port> with nothing to install. Restart Gatehouse now.`
+      : "From its next start, Gatehouse serves its own certificate authority's certificate again. Restart Gatehouse now.",
+  );
   return 0;
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { keyFingerprint, signedCredentialFrom } from '../auth/ollama-keys';
+import { isOllamaKeyBlob, keyFingerprint } from '../auth/ollama-keys';
 import { STATIC_PAGE_CSP } from './security-headers';
 
 export const OLLAMA_KEY_PAGE = '/gatehouse/ollama-key';
@@ -24,7 +24,7 @@ const WHY: Record<string, string> = {
 export function ollamaKeyPage(app: FastifyInstance): void {
   app.get<{ Querystring: { key?: string; why?: string } }>(OLLAMA_KEY_PAGE, (request, reply) => {
     const blob = typeof request.query.key === 'string' ? request.query.key : '';
-    const valid = signedCredentialFrom(`${blob}:${'A'.repeat(86)}==`) !== null;
+    const valid = isOllamaKeyBlob(blob);
     const why = WHY[typeof request.query.why === 'string' ? request.query.why : ''] ?? WHY.unknown!;
     const line = `ssh-ed25519 ${blob}`;
     const body = valid

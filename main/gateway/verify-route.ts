@@ -14,7 +14,13 @@ const header = (request: FastifyRequest, ...names: string[]) => {
 };
 
 /** The request the proxy asks about: nginx sends X-Original-*, Caddy and Traefik X-Forwarded-*. */
-function originalRequest(request: FastifyRequest): { method: string; url: string; path: string } | { problem: string } {
+interface Original {
+  method: string;
+  url: string;
+  path: string;
+}
+
+function originalRequest(request: FastifyRequest): Original | { problem: string } {
   const method = (header(request, 'x-original-method', 'x-forwarded-method') ?? 'GET').toUpperCase();
   const url = header(request, 'x-original-uri', 'x-forwarded-uri') ?? '/';
   if (!/^[A-Z]{1,20}$/.test(method)) return { problem: 'The proxy sent a method Gatehouse cannot read in X-Original-Method / X-Forwarded-Method.' };
@@ -33,14 +39,14 @@ function originalRequest(request: FastifyRequest): { method: string; url: string
  * Tokenless local requests are never trusted here: the proxy is local, the person behind it is not.
  */
 export async function verifyRoute(scope: FastifyInstance, deps: { auth: TokenAuthOptions; settings: () => Readonly<Settings> }): Promise<void> {
-  const forwarded = (request: FastifyRequest) => {
-    const original = originalRequest(request);
-    return 'problem' in original ? null : original;
-  };
+  // Read once, in the first hook; token-auth and the handler use what it read.
+  const originals = new WeakMap<FastifyRequest, Original>();
+  const forwarded = (request: FastifyRequest) => originals.get(request) ?? null;
   // This scope holds only the verify route, so its hooks run for nothing else.
   scope.addHook('onRequest', (request, reply, next) => {
     const original = originalRequest(request);
     if ('problem' in original) return void sendProblem(reply, { status: 403, code: 'bad_original_request', message: original.problem });
+    originals.set(request, original);
     if (deps.settings().paused) return void sendProblem(reply, { status: 403, code: 'paused', message: 'Remote access is paused on the Gatehouse computer, and so is what it guards.' });
     next();
   });

@@ -1,6 +1,5 @@
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export { STATIC_PAGE_CSP as SIGNIN_CSP } from '../gateway/security-headers';
 
 /**
  * The web app's sign-in page, rendered on the server (no script runs on it): the teammate pastes

@@ -11,7 +11,8 @@ import type { TokenRecord } from '../store/tokens-repo';
 import type { HostNames } from '../tls/addresses';
 import { isOwnHost } from '../gateway/admin/guard';
 import { plainIp } from '../gateway/client-address';
-import { SIGNIN_CSP, signinPage } from './signin-page';
+import { STATIC_PAGE_CSP } from '../gateway/security-headers';
+import { signinPage } from './signin-page';
 import type { WebUsage } from './web-usage';
 import { WEB_COOKIE, webRefusal, type WebSessions } from './web-sessions';
 
@@ -97,7 +98,7 @@ function sameComputer(headers: IncomingHttpHeaders, names: HostNames): boolean {
 function signinRoutes(app: FastifyInstance, deps: WebappGateDeps): void {
   const limiter = new RateLimiter();
   const page = (reply: FastifyReply, status: number, problem?: string) =>
-    reply.code(status).headers({ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': SIGNIN_CSP, 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' }).send(signinPage(problem));
+    reply.code(status).headers({ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': STATIC_PAGE_CSP, 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' }).send(signinPage(problem));
 
   // The sign-in form, and nothing else: any other body is a 415.
   app.removeAllContentTypeParsers();

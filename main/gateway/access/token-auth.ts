@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Lockout } from '../../auth/lockout';
 import { tokenFingerprint } from '../../auth/token-format';
-import { keyFingerprint, signedCredentialFrom, signedTarget } from '../../auth/ollama-keys';
+import { keyFingerprint, signedCredentialFrom, signedTarget, type SignedCredential } from '../../auth/ollama-keys';
 import { credentialFrom, type TokenVerifier, type Verification } from '../../auth/token-verifier';
 import type { Settings } from '../../config/settings';
 import type { SecuritySink } from '../../metering/security-events';
@@ -49,6 +49,13 @@ export const tokenAuth = fp(
      */
     const trustedHere = (request: FastifyRequest) => isOwnHost(request.headers.host, options.hostNames()) && isSameOrigin(request.headers, options.scheme);
 
+    /** A signature covers the request itself, or, for forward-auth, the one the proxy asks about. */
+    const verifySigned = (request: FastifyRequest, signed: SignedCredential): Verification => {
+      const path = request.gatehouse.path;
+      const target = options.forwarded ? options.forwarded(request) : { method: request.method, url: request.url, path: path.ok ? path.path : '' };
+      return options.verifier.verifySigned(signed, signedTarget(target?.method ?? '', target?.url ?? '', target?.path ?? '', clock()));
+    };
+
     const authenticate = (request: FastifyRequest, reply: FastifyReply): boolean => {
       const settings = options.settings();
       const context = request.gatehouse;
@@ -64,10 +71,7 @@ export const tokenAuth = fp(
         const message = 'Requests without a token are trusted only from programs on this computer, not from web pages or under another host name. Send an API token.';
         return !sendProblem(reply, { status: 401, code: 'token_missing', message, headers: CHALLENGE });
       }
-      const target = options.forwarded ? options.forwarded(request) : { method: request.method, url: request.url, path: context.path.ok ? context.path.path : '' };
-      const verdict: Verification = signed
-        ? options.verifier.verifySigned(signed, signedTarget(target?.method ?? '', target?.url ?? '', target?.path ?? '', clock()))
-        : options.verifier.verify(credential);
+      const verdict: Verification = signed ? verifySigned(request, signed) : options.verifier.verify(credential);
       if (verdict.ok) {
         context.token = verdict.token;
         return true;
