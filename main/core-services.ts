@@ -29,6 +29,8 @@ import type { Store } from './store/store';
 import { cachedHostNames, type HostNames } from './tls/addresses';
 import type { SecretVault } from './tls/files';
 import { TlsManager, type TlsMaterial } from './tls/tls-manager';
+import { UpstreamHosts } from './upstreams/hosts';
+import { upstreamGauge } from './upstreams/upstream-metrics';
 
 export interface CoreOptions {
   dataDir: string;
@@ -70,6 +72,8 @@ export interface CoreOptions {
   controlSocket?: boolean;
   /** Which program runs the core, for the CLI's "talked to" line. */
   kind?: 'serve' | 'tray';
+  /** How often the Ollama hosts are asked for their models (default 5 s; tests shorten it). */
+  upstreamPollMs?: number;
 }
 
 /** The core's parts, each built once; their cleanups are registered with the closer as they come up. */
@@ -88,6 +92,7 @@ export interface Services {
   material: TlsMaterial | undefined;
   scheduler: Scheduler;
   queue: QueueMetrics;
+  hosts: UpstreamHosts;
   budgets: Budgets;
   isLocalClient: (ip: string) => boolean;
   hostNames: () => HostNames;
@@ -104,28 +109,21 @@ export async function buildServices(store: Store, settings: () => Readonly<Setti
   const metering = closer.own(
     new Metering(store, log, {
       ...(options.meteringFlushMs ? { flushIntervalMs: options.meteringFlushMs } : {}),
-      upstreamUp: async () => (await probeUpstream(settings().upstream, 1000)).kind === 'ollama',
       installedModels: () => models.tags(),
     }),
     (m) => m.close(),
   );
-  // Asked on every acquire and release: worked out again only when the settings change.
-  let policy: { of: Readonly<Settings>; is: SchedulerPolicy } | undefined;
-  const scheduler = new Scheduler(() => {
-    const now = settings();
-    if (policy?.of !== now) policy = { of: now, is: schedulerPolicy(now) };
-    return policy.is;
-  });
+  const { hosts, scheduler } = buildRouting(store, settings, options, log, closer, metering);
   const queue = new QueueMetrics(metering.registry, () => scheduler.snapshot());
   const budgets = Budgets.overStore((since) => store.metering.hourlySince(since));
   metering.onSpend((tokenId, used) => budgets.add(tokenId, used));
   const ollama = options.ollama ? closer.own(new OllamaSupervisor({ ...options.ollama, upstream: () => settings().upstream, log }), (o) => o.close()) : null;
-  const pulls = closer.own(new PullJobs(models), (p) => p.close());
+  const pulls = closer.own(new PullJobs(models, Date.now, (on) => hosts.get(on)?.client()), (p) => p.close());
   const account = new AdminAccount(store, Date.now, options.vault);
   const tokens = new TokenService(store, { actor: options.actor ?? 'system' });
   const invites = new Invites(store);
   const control = closer.own(
-    new ControlApi({ store, settings, account, tokens, invites, overrides: options.overrides ?? {}, models, pulls, verifier, metering, ollama, serving, scheduler, queue, budgets, ...(options.vault ? { vaultDescription: options.vault.describe } : {}) }),
+    new ControlApi({ store, settings, account, tokens, invites, overrides: options.overrides ?? {}, models, pulls, verifier, metering, ollama, serving, scheduler, queue, budgets, hosts, ...(options.vault ? { vault: options.vault, vaultDescription: options.vault.describe } : {}) }),
     (c) => c.close(),
   );
   const tls = options.tls === false ? undefined : new TlsManager({ tlsDir: dataPaths(options.dataDir).tlsDir, settings: settings(), ...(options.hostNames ? { hostNames: options.hostNames } : {}), ...(options.vault ? { vault: options.vault } : {}), ...(options.tailscale ? { tailscale: options.tailscale } : {}) });
@@ -142,6 +140,7 @@ export async function buildServices(store: Store, settings: () => Readonly<Setti
   const start = () => {
     store.watch(options.watchIntervalMs ?? 250);
     verifier.startFlushing(5000, log);
+    hosts.start();
     metering.start(() => {
       const s = settings();
       return { requestDays: s.retentionRequestDays, aggregateDays: s.retentionAggregateDays, securityDays: s.retentionSecurityDays };
@@ -149,13 +148,37 @@ export async function buildServices(store: Store, settings: () => Readonly<Setti
   };
   const beforeListen = async () => {
     await ollama?.start();
-    await metering.refreshModels();
+    // Routing needs to know what each host has before the first request (bounded: a dead host waits no longer).
+    await Promise.all([metering.refreshModels(), hosts.size > 1 ? hosts.refresh(undefined, 2000) : undefined]);
   };
   return {
-    settings, store, tokens, verifier, metering, pulls, ollama, account, invites, control, tls, material, scheduler, queue, budgets, security, start, beforeListen,
+    settings, store, tokens, verifier, metering, pulls, ollama, account, invites, control, tls, material, scheduler, queue, hosts, budgets, security, start, beforeListen,
     isLocalClient: options.isLocalClient ?? localCheck!.isLocal,
     hostNames,
   };
+}
+
+/** The Ollama hosts (kept fresh as the store changes, shown to Prometheus) and the fair scheduler over their slots. */
+function buildRouting(store: Store, settings: () => Readonly<Settings>, options: CoreOptions, log: Logger, closer: Closer, metering: Metering) {
+  const hosts = closer.own(
+    new UpstreamHosts({ store, settings, log, ...(options.vault ? { vault: options.vault } : {}), ...(options.upstreamPollMs ? { pollMs: options.upstreamPollMs } : {}) }),
+    (h) => h.close(),
+  );
+  const unwatchHosts = store.onChange(() => hosts.reload());
+  closer.own(unwatchHosts, (off) => off());
+  upstreamGauge(metering.registry, hosts, async () => (await probeUpstream(settings().upstream, 1000)).kind === 'ollama');
+  // Asked on every acquire and release: worked out again only when the settings change.
+  let policy: { of: Readonly<Settings>; is: SchedulerPolicy } | undefined;
+  const scheduler = new Scheduler(
+    () => {
+      const now = settings();
+      if (policy?.of !== now) policy = { of: now, is: schedulerPolicy(now) };
+      return policy.is;
+    },
+    undefined,
+    () => hosts.slots(),
+  );
+  return { hosts, scheduler };
 }
 
 /** The host names plus one, made again only when the cached names change (they are asked on every request). */
@@ -197,6 +220,7 @@ export function gatewayDeps(services: Services, options: CoreOptions, log: Logge
     log,
     metering: services.metering,
     scheduler: services.scheduler,
+    hosts: services.hosts,
     budgets: services.budgets,
     queueWaited: (ms) => services.queue.waited(ms),
     security,

@@ -12,6 +12,8 @@ import { APP_SCHEME, appPathOf, RENDERER_INDEX, rendererResponse } from './shell
 import { registerControlIpc } from './shell/ipc';
 import { loginItem } from './shell/login-item';
 import { createTray } from './shell/tray';
+import { trayHosts } from './shell/tray-model';
+import type { UpstreamView } from '../preload/types';
 import { createUpdater } from './shell/updater';
 import { safeStorageVault } from './shell/vault';
 import { isAppUrl } from './shell/web-security';
@@ -149,7 +151,10 @@ function setupTray(shell: Shell, core: Core, window: BrowserWindow, gateway: { e
   const updater = createUpdater(app, consoleLogger, (update) => tray.update({ update }));
   tray.update({ update: updater.state() });
   core.control.on('ollama', (ollama) => tray.update({ ollama }));
-  core.control.on('changed', () => tray.update({ paused: core.settings().paused }));
+  core.control.on('changed', ({ what }) => {
+    tray.update({ paused: core.settings().paused });
+    if (what === 'upstreams') void core.control.call('listUpstreams', {}, 'tray').then((hosts) => tray.update({ hosts: trayHosts(hosts as UpstreamView[]) }));
+  });
   // Requests start and end: how many wait for the GPU, for the tooltip.
   core.control.on('live', () => void core.control.call('getQueue', {}, 'tray').then((q) => tray.update({ waiting: (q as { waiting: number } | null)?.waiting ?? 0 })));
 }

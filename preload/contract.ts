@@ -6,10 +6,12 @@
  */
 import { z } from 'zod';
 import type { EventName } from './channels';
-import { ollamaKeyLine, tokenName, tokenPolicyFields, tokenSecret } from './rules';
-import type { AdminSession, AdminStatus, Enrollment, InstalledModel, InviteView, LiveRequest, OllamaKeyView, OllamaStatus, PullJob, RunningModel, Settings, Snippet, TokenRecord } from './types';
+import { ollamaKeyLine, tokenName, tokenPolicyFields, tokenSecret, upstreamName } from './rules';
+import type { AdminSession, AdminStatus, Enrollment, InstalledModel, InviteView, LiveRequest, OllamaKeyView, OllamaStatus, PullJob, RunningModel, Settings, Snippet, TokenRecord, UpstreamView } from './types';
+import type { ActivityRow, Endpoint, Metrics, Overview, QueueView, SettingsView, ShareBundle, TokenView } from './views';
 
-export type { OllamaKeyView, OllamaStatus, PullJob, Settings, Snippet, TokenRecord, InstalledModel, RunningModel, LiveRequest, InviteView, AdminStatus, Enrollment, AdminSession };
+export type { OllamaKeyView, OllamaStatus, PullJob, Settings, Snippet, TokenRecord, InstalledModel, RunningModel, LiveRequest, InviteView, AdminStatus, Enrollment, AdminSession, UpstreamView };
+export type * from './views';
 
 const none = z.object({}).strict();
 const modelName = z.string().trim().min(1).max(300);
@@ -65,10 +67,25 @@ export const schemas = {
     .strict(),
   getCaCertificate: none,
 
-  listModels: none,
-  pullModel: z.object({ model: modelName }).strict(),
-  cancelPull: z.object({ model: modelName }).strict(),
-  deleteModel: z.object({ model: modelName }).strict(),
+  /** `on`: the Ollama host (see listUpstreams); the local one when absent. */
+  listModels: z.object({ on: upstreamName.optional() }).strict(),
+  pullModel: z.object({ model: modelName, on: upstreamName.optional() }).strict(),
+  cancelPull: z.object({ model: modelName, on: upstreamName.optional() }).strict(),
+  deleteModel: z.object({ model: modelName, on: upstreamName.optional() }).strict(),
+
+  listUpstreams: none,
+  /** Another machine's Ollama, or another Gatehouse (then with its token, and its CA when it uses its own). */
+  addUpstream: z
+    .object({
+      url: z.string().trim().min(1).max(300),
+      name: upstreamName.optional(),
+      slots: z.number().int().min(0).max(256).default(4),
+      token: tokenSecret.optional(),
+      insecure: z.boolean().default(false),
+      caPem: z.string().max(20_000).optional(),
+    })
+    .strict(),
+  removeUpstream: z.object({ name: upstreamName }).strict(),
 
   getOllamaStatus: none,
   ollamaAction: z.object({ action: z.enum(['start', 'stop', 'restart']) }).strict(),
@@ -110,99 +127,6 @@ export const OPERATIONS = Object.keys(schemas) as Operation[];
 export type Args<O extends Operation> = z.input<(typeof schemas)[O]>;
 export type ParsedArgs<O extends Operation> = z.output<(typeof schemas)[O]>;
 
-export interface Endpoint {
-  label: string;
-  url: string;
-}
-
-export interface Overview {
-  endpoints: Endpoint[];
-  /** `name` with Tailscale; `warning` when the certificate is not the one the settings ask for. */
-  tls: { source: 'local-ca' | 'custom' | 'tailscale'; caFingerprint: string | null; leafFingerprint: string; name?: string; warning?: string } | null;
-  paused: boolean;
-  ollama: OllamaStatus | null;
-  today: { requests: number; errors: number; tokensIn: number; tokensOut: number };
-  activeTokens: number;
-  live: LiveRequest[];
-  /** The fair queue in front of Ollama: slots, who waits, and recent waits. */
-  queue: QueueView | null;
-}
-
-export interface QueueView {
-  slots: number;
-  busy: number;
-  waiting: number;
-  /** Who holds slots or waits, by token name ("this computer" for tokenless local requests). */
-  clients: Array<{ name: string; running: number; waiting: number }>;
-  waitP50Ms: number | null;
-  waitP95Ms: number | null;
-}
-
-export interface TokenView extends TokenRecord {
-  /** Requests and tokens in and out over the last 30 days. */
-  usage: { requests: number; tokensIn: number; tokensOut: number };
-  /** Tokens used today and this month, against dailyTokens and monthlyTokens. */
-  spent: { day: number; month: number };
-}
-
-
-export interface ShareBundle {
-  /** What the QR code holds: the endpoint, with the token and CA fingerprint in the fragment. */
-  payload: string;
-  qrDataUrl: string;
-  snippets: Snippet[];
-}
-
-export interface MetricsPoint {
-  /** Start of the hour (or day), epoch ms. */
-  at: number;
-  requests: number;
-  errors: number;
-  tokensIn: number;
-  tokensOut: number;
-  p50: number | null;
-  p95: number | null;
-  ttfbP50: number | null;
-}
-
-export interface MetricsBreakdown {
-  name: string;
-  requests: number;
-  errors: number;
-  tokensIn: number;
-  tokensOut: number;
-}
-
-export interface Metrics {
-  bucket: 'hour' | 'day';
-  series: MetricsPoint[];
-  byToken: MetricsBreakdown[];
-  byModel: MetricsBreakdown[];
-}
-
-export interface ActivityRow {
-  id: number;
-  at: number;
-  /** audit: the actor; security: the event kind. */
-  who: string;
-  what: string;
-  target: string | null;
-  detail: string | null;
-  ip: string | null;
-  /** Security events: how many times it happened (from that address, within a minute). */
-  count: number;
-}
-
-export interface SettingsView {
-  settings: Settings;
-  /** Keys set by a flag or environment variable for this run; changes to them apply next start. */
-  overridden: string[];
-  /** Keys whose change needs a restart of the gateway (bind address, port, TLS). */
-  restartKeys: string[];
-  /** How private keys are kept at rest: sealed by the OS keystore, or as owner-only files. */
-  secretStorage: { encrypted: boolean; detail: string };
-}
-
 export interface Results {
   getOverview: Overview;
   getQueue: QueueView | null;
@@ -218,6 +142,10 @@ export interface Results {
   pullModel: PullJob;
   cancelPull: { cancelled: boolean };
   deleteModel: { deleted: string };
+  listUpstreams: UpstreamView[];
+  /** `warning`: what the owner should know (plain http). */
+  addUpstream: { upstream: UpstreamView; warning: string | null };
+  removeUpstream: { removed: string };
   getOllamaStatus: OllamaStatus | null;
   ollamaAction: OllamaStatus;
   getOllamaLogs: string[];
@@ -245,7 +173,7 @@ export interface Events extends Record<EventName, unknown> {
   pull: PullJob;
   live: LiveRequest[];
   /** Tokens, settings, pause or audit changed; the window refetches what it shows. */
-  changed: { what: 'tokens' | 'settings' | 'models' };
+  changed: { what: 'tokens' | 'settings' | 'models' | 'upstreams' };
 }
 export { EVENT_NAMES, channelOf, eventChannelOf, type EventName } from './channels';
 

@@ -73,3 +73,11 @@ export const tokenPolicyFields = {
   dailyTokens: tokenLimit('Tokens per day', 1e12).optional(),
   monthlyTokens: tokenLimit('Tokens per month', 1e12).optional(),
 };
+
+/** The local Ollama's name among the Ollama hosts (the upstream setting; it cannot be removed). */
+export const LOCAL_UPSTREAM = 'local';
+/** A host's name: what `--on` and the window call it. */
+export const upstreamName = z
+  .string()
+  .trim()
+  .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'a host name is 1 to 32 lowercase letters, digits and dashes, such as "closet" or "gpu-2"');

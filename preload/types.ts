@@ -104,6 +104,8 @@ export type PullState = 'pulling' | 'done' | 'failed' | 'cancelled';
 /** One download, as the window and the tray see it. */
 export interface PullJob {
   model: string;
+  /** The Ollama host it downloads to: `local`, or a name from `gatehouse upstreams`. */
+  on: string;
   state: PullState;
   progress: PullProgress;
   /** Ollama's own error text when it failed. */
@@ -254,4 +256,28 @@ export interface Snippet {
   client: string;
   language: 'sh' | 'js' | 'python' | 'json' | 'yaml';
   code: string;
+}
+
+/** An Ollama host Gatehouse sends requests to: the local one, or one added with `gatehouse upstreams add`. */
+export interface UpstreamView {
+  name: string;
+  /** The origin, without credentials. */
+  url: string;
+  /** Requests it runs at once (0: no limit). */
+  slots: number;
+  busy: number;
+  /** `gatehouse`: another Gatehouse, reached with a token. */
+  kind: 'local' | 'ollama' | 'gatehouse';
+  insecure: boolean;
+  /** Its certificate is checked against a CA given when it was added (another Gatehouse's local CA). */
+  pinnedCa: boolean;
+  state: 'unknown' | 'up' | 'down';
+  /** Since when it is in that state (epoch ms). */
+  since: number | null;
+  /** Why it is down, in words. */
+  error: string | null;
+  /** When it is checked next (epoch ms). */
+  nextCheckAt: number | null;
+  models: string[];
+  loaded: string[];
 }

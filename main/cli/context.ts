@@ -6,6 +6,7 @@ import { servingUrls } from '../share/endpoints';
 import { OllamaClient } from '../ollama/client';
 import { PullJobs } from '../ollama/pull-jobs';
 import { Store } from '../store/store';
+import { UpstreamHosts } from '../upstreams/hosts';
 import { connectRunning, talkedTo } from './remote-control';
 
 /** Opens the store for one command and always closes it, so the CLI never holds the database. */
@@ -61,10 +62,12 @@ export async function withControl<T>(
     const overrides = { ...envOverrides(), ...flags };
     const settings = () => ({ ...store.settings.load().settings, ...overrides });
     const models = new OllamaClient(() => settings().upstream);
-    const pulls = new PullJobs(models);
+    // The hosts as stored; checked only when a command asks (no polling in a CLI run).
+    const hosts = new UpstreamHosts({ store, settings });
+    const pulls = new PullJobs(models, Date.now, (on) => hosts.get(on)?.client());
     // What a gateway with these settings serves (for invite links); the CLI itself serves nothing.
     const serving = () => ({ urls: servingUrls('https', settings().host, settings().port), tls: null, caPem: null });
-    const control = new ControlApi({ store, settings, overrides, models, pulls, serving });
+    const control = new ControlApi({ store, settings, overrides, models, pulls, serving, hosts });
     try {
       const cli: CliControl = {
         call: <O extends Operation>(operation: O, args: Args<O>) => control.call(operation, args, 'cli') as Promise<Results[O]>,
@@ -74,6 +77,7 @@ export async function withControl<T>(
     } finally {
       await pulls.close();
       control.close();
+      await hosts.close();
     }
   });
 }

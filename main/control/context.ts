@@ -13,7 +13,9 @@ import type { Scheduler } from '../gateway/scheduler';
 import type { QueueMetrics } from '../metering/queue-metrics';
 import type { Invites } from '../share/invites';
 import type { Store } from '../store/store';
+import type { SecretVault } from '../tls/files';
 import type { TlsMaterial } from '../tls/tls-manager';
+import type { UpstreamHosts } from '../upstreams/hosts';
 
 /** What the running core is serving, once it listens. */
 export interface Serving {
@@ -49,6 +51,10 @@ export interface ControlContext {
   queue?: QueueMetrics;
   /** Tokens each API token used today and this month (else read from the store). */
   budgets?: Budgets;
+  /** The Ollama hosts (the local one and those added); absent only in tests that need none. */
+  hosts?: UpstreamHosts;
+  /** Seals the tokens of other Gatehouses at rest (the tray app's OS keystore). */
+  vault?: SecretVault;
 }
 
 /** Every operation of the contract, each taking its parsed arguments and who asked. */
@@ -61,7 +67,7 @@ export interface HandlerContext extends ControlContext {
   invites: Invites;
   clock: () => number;
   /** Tells every window that something it shows has changed. */
-  changed: (what: 'tokens' | 'settings' | 'models') => void;
+  changed: (what: 'tokens' | 'settings' | 'models' | 'upstreams') => void;
   /** The addresses the gateway serves, with the names people know them by. */
   endpoints: () => Endpoint[];
   caFingerprint: () => string | null;

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { schemas, type ApiErrorBody, type EventName, type Events, type Operation } from '../../preload/contract';
+import { LOCAL_UPSTREAM } from '../../preload/rules';
 import { GatehouseError, UsageError } from '../errors';
 import type { Actor } from '../metering/records';
 import type { ControlContext } from './context';
@@ -42,11 +43,16 @@ export class ControlApi {
     this.unhook.push(
       ctx.pulls.subscribe((job) => {
         // Written before anyone hears "done", so a CLI that exits on it never loses the audit row.
+        const elsewhere = job.on !== LOCAL_UPSTREAM;
         if (job.state === 'done' && job.requestedBy) {
-          ctx.store.metering.audit({ at: Date.now(), actor: job.requestedBy as Actor, action: 'model.pulled', target: job.model });
+          ctx.store.metering.audit({ at: Date.now(), actor: job.requestedBy as Actor, action: 'model.pulled', target: job.model, ...(elsewhere ? { detail: `on ${job.on}` } : {}) });
         }
         this.emit('pull', job);
-        if (job.state === 'done') this.emit('changed', { what: 'models' });
+        if (job.state === 'done') {
+          // Routing learns of the new model now, not at the next poll.
+          void ctx.hosts?.refresh(job.on);
+          this.emit('changed', { what: 'models' });
+        }
       }),
     );
     const metering = ctx.metering;
@@ -64,6 +70,8 @@ export class ControlApi {
       );
     }
     this.unhook.push(ctx.store.onChange(() => this.emit('changed', { what: 'settings' })));
+    // A host went down or came back, or has other models: the window and the tray say so.
+    if (ctx.hosts) this.unhook.push(ctx.hosts.onChange(() => this.emit('changed', { what: 'upstreams' })));
   }
 
   /** Runs one operation; throws a GatehouseError (UsageError for bad arguments) a person can read. */

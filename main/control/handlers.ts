@@ -9,6 +9,7 @@ import { overviewHandlers } from './overview';
 import { settingsHandlers } from './settings';
 import { shareHandlers } from './share';
 import { tokenHandlers } from './tokens';
+import { upstreamHandlers } from './upstreams';
 
 /** The operations themselves, by domain, over the core's parts. Arguments arrive validated. */
 export function createHandlers(ctx: ControlContext, changed: HandlerContext['changed']): Handlers {
@@ -29,6 +30,7 @@ export function createHandlers(ctx: ControlContext, changed: HandlerContext['cha
     ...tokenHandlers(context),
     ...shareHandlers(context),
     ...modelHandlers(context),
+    ...upstreamHandlers(context),
     ...adminHandlers(context),
     ...settingsHandlers(context),
   } satisfies Handlers;

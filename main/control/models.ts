@@ -1,7 +1,9 @@
+import { LOCAL_UPSTREAM } from '../../preload/rules';
 import { canonicalModelName, DEFAULT_HOST } from '../auth/model-names';
 import { parseRegistryList, registryRefusal } from '../auth/registries';
 import { GatehouseError, UsageError } from '../errors';
 import type { HandlerContext, Handlers } from './context';
+import { clientOn } from './upstreams';
 
 /** Refuses a pull that would send Ollama to a registry that is not on the allow-list. */
 function checkRegistry(model: string, allowList: string): void {
@@ -20,20 +22,23 @@ export function modelHandlers(ctx: HandlerContext): Pick<Handlers, ModelOperatio
     return ctx.ollama;
   };
   return {
-    listModels: async () => {
-      const [installed, running] = await Promise.all([ctx.models.tags(), ctx.models.ps()]);
-      return { installed, running, pulls: ctx.pulls.list() };
+    listModels: async ({ on }) => {
+      const client = clientOn(ctx, on);
+      const [installed, running] = await Promise.all([client.tags(), client.ps()]);
+      return { installed, running, pulls: ctx.pulls.list().filter((j) => j.on === (on ?? LOCAL_UPSTREAM)) };
     },
-    pullModel: ({ model }, actor) => {
+    pullModel: ({ model, on = LOCAL_UPSTREAM }, actor) => {
       checkRegistry(model, ctx.settings().registryAllowList);
+      clientOn(ctx, on); // an unknown host is refused here, with the way to list them
       // Audited by the ControlApi when it finishes (see control-api.ts), so every way of pulling is.
-      const done = ctx.pulls.pull(model, actor);
-      return ctx.pulls.list().find((j) => j.model === model && j.state === 'pulling') ?? done;
+      const done = ctx.pulls.pull(model, actor, on);
+      return ctx.pulls.list().find((j) => j.model === model && j.on === on && j.state === 'pulling') ?? done;
     },
-    cancelPull: ({ model }) => ({ cancelled: ctx.pulls.cancel(model) }),
-    deleteModel: async ({ model }, actor) => {
-      await ctx.models.delete(model);
-      ctx.store.metering.audit({ at: ctx.clock(), actor, action: 'model.deleted', target: model });
+    cancelPull: ({ model, on }) => ({ cancelled: ctx.pulls.cancel(model, on) }),
+    deleteModel: async ({ model, on }, actor) => {
+      await clientOn(ctx, on).delete(model);
+      ctx.store.metering.audit({ at: ctx.clock(), actor, action: 'model.deleted', target: model, ...(on && on !== LOCAL_UPSTREAM ? { detail: `on ${on}` } : {}) });
+      void ctx.hosts?.refresh(on ?? LOCAL_UPSTREAM);
       ctx.changed('models');
       return { deleted: model };
     },

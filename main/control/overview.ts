@@ -40,6 +40,10 @@ export function overviewHandlers(ctx: HandlerContext): Pick<Handlers, 'getOvervi
         activeTokens: ctx.verifier?.activeTokens ?? ctx.store.tokens.all().filter((t) => t.revokedAt === null).length,
         live: ctx.metering?.live() ?? [],
         queue: queueView(ctx),
+        upstreams: {
+          total: ctx.hosts?.size ?? 1,
+          down: (ctx.hosts?.list() ?? []).filter((h) => h.state === 'down').map((h) => ({ name: h.name, error: h.error })),
+        },
       };
     },
     getQueue: () => queueView(ctx),

@@ -20,6 +20,7 @@ import { ollamaKeyPage } from './ollama-key-page';
 import { queueRoute } from './queue-route';
 import { verifyRoute } from './verify-route';
 import type { Scheduler } from './scheduler';
+import type { UpstreamHosts } from '../upstreams/hosts';
 import { proxyPlugin } from './proxy';
 import { requestTargetGate } from './request-target';
 
@@ -36,6 +37,7 @@ export interface GatewayDeps {
   metering: Metering;
   /** The fair queue in front of Ollama's slots, and who hears how long each request waited. */
   scheduler: Scheduler;
+  hosts: UpstreamHosts;
   budgets?: Budgets;
   queueWaited?: (ms: number) => void;
   /** The dashboard and its API at /admin; absent in cores that serve no dashboard. */
@@ -78,7 +80,7 @@ async function gatedRoutes(gated: FastifyInstance, deps: GatewayDeps): Promise<v
   await gated.register(metricsRoute, { settings: deps.settings, auth, metering: deps.metering });
   await gated.register(queueRoute, { auth, scheduler: deps.scheduler, settings: deps.settings });
   await gated.register(verifyRoute, { auth, settings: deps.settings });
-  await gated.register(proxyPlugin, { settings: deps.settings, auth, metering: deps.metering, ...(deps.budgets ? { budgets: deps.budgets } : {}), queue: { scheduler: deps.scheduler, settings: deps.settings, ...(deps.queueWaited ? { waited: deps.queueWaited } : {}) }, ...clock });
+  await gated.register(proxyPlugin, { settings: deps.settings, auth, metering: deps.metering, hosts: deps.hosts, ...(deps.budgets ? { budgets: deps.budgets } : {}), queue: { scheduler: deps.scheduler, settings: deps.settings, ...(deps.queueWaited ? { waited: deps.queueWaited } : {}) }, ...clock });
 }
 
 /** Builds the gateway: `/healthz`, and everything else through the access checks to the proxy. */

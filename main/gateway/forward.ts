@@ -1,14 +1,14 @@
 import { pipeline, type Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Dispatcher } from 'undici';
 import { aclFor } from '../auth/model-acl';
 import type { Metering } from '../metering/metering';
 import type { RequestRecord } from '../metering/records';
 import { streamKind, UsageReader, UsageStripper, type StreamKind, type UsageSource } from '../metering/usage-tap';
 import type { ScannedBody } from './model-check';
+import { sendMergedList } from './merged-lists';
 import { sendFilteredList } from './model-lists';
-import { sendProblem } from './problems';
-import { answerHeaders, forwardedHeaders, type Upstreams } from './upstream';
+import type { ListShape } from './routes';
+import { sendToOllama, type OnAnswer, type UpstreamDeps } from './send-upstream';
 
 /** OpenAI routes whose streams report usage only when asked (`stream_options.include_usage`). */
 const USAGE_ON_REQUEST = new Set(['/v1/chat/completions', '/v1/completions']);
@@ -28,9 +28,7 @@ const AUDITED: Record<string, string> = {
   '/api/push': 'model.pushed',
 };
 
-export interface ForwardDeps {
-  upstreams: Upstreams;
-  upstream: () => string;
+export interface ForwardDeps extends UpstreamDeps {
   metering: Metering;
   metered: () => boolean;
 }
@@ -62,56 +60,20 @@ export function withUsageRequested(path: string, body: ScannedBody | undefined):
 /** Only streams are counted by their pieces: a JSON answer (an error, a list) is one piece of nothing. */
 const streamedKind = (kind: StreamKind | undefined) => kind === 'ndjson' || kind === 'sse';
 
-type OnAnswer = (reply: FastifyReply, answer: Dispatcher.ResponseData) => void;
-
-/**
- * Sends the checked request to its canonical path upstream, without the client's query string,
- * with the body as JSON when it has one. A client that goes away before Ollama answers aborts the
- * upstream request at once (the GPU stops working for nobody); once the answer streams, fastify
- * destroys it on a disconnect, which closes the upstream connection the same way.
- */
-function sendToOllama(request: FastifyRequest, reply: FastifyReply, deps: ForwardDeps, body: Buffer | undefined, onAnswer: OnAnswer): FastifyReply {
-  const upstream = deps.upstream();
-  const { url, pool } = deps.upstreams.get(upstream);
-  const headers = forwardedHeaders(request.headers, url.host);
-  if (body) {
-    // Ollama reads JSON, and forms (an audio upload) with the boundary the client chose.
-    const form = request.gatehouse.match!.route.form ? request.headers['content-type'] : undefined;
-    headers['content-type'] = form ?? 'application/json';
-    headers['content-length'] = String(body.length);
-  }
-  const controller = new AbortController();
-  const gone = () => {
-    if (!reply.raw.writableFinished) controller.abort();
-  };
-  reply.raw.once('close', gone);
-  const sent = pool.request({ method: request.method, path: request.gatehouse.match!.path, headers, body: body ?? null, signal: controller.signal });
-  // The body now belongs to undici until it is written: nothing here keeps it alive after that.
-  (request as { body: unknown }).body = undefined;
-  request.gatehouse.body = undefined;
-  sent
-    .then((answer) => {
-      if (controller.signal.aborted || reply.raw.destroyed) return void answer.body.destroy();
-      void reply.code(answer.statusCode).headers(answerHeaders(answer.headers));
-      onAnswer(reply, answer);
-    })
-    .catch(() => {
-      if (controller.signal.aborted || reply.sent) return; // the client left: nobody to answer
-      sendProblem(reply, {
-        status: 502,
-        code: 'upstream_unreachable',
-        message: `Ollama is not reachable at ${upstream}. Start Ollama on the Gatehouse computer, or check the upstream setting.`,
-      });
-    });
-  return reply;
-}
-
 const bodyOf = (request: FastifyRequest) => (Buffer.isBuffer(request.body) ? request.body : undefined);
+
+/** With several hosts, a model list is every host's, merged; it is not sent to one of them. */
+function merged(request: FastifyRequest, reply: FastifyReply, deps: ForwardDeps, list: ListShape | undefined): boolean {
+  if (!list || deps.hosts.size === 1) return false;
+  void sendMergedList(reply, deps.hosts.list(), request.gatehouse.match!.path, list, aclFor(request.gatehouse.token));
+  return true;
+}
 
 /** With usage metering off: the answer goes straight through (model lists are still filtered). */
 function forwardUnmetered(request: FastifyRequest, reply: FastifyReply, deps: ForwardDeps) {
   const context = request.gatehouse;
   const list = request.method === 'GET' ? context.match!.route.list : undefined;
+  if (merged(request, reply, deps, list)) return reply;
   return sendToOllama(request, reply, deps, bodyOf(request), (out, answer) =>
     list ? sendFilteredList(out, answer.body, list, aclFor(context.token)) : void out.send(answer.body),
   );
@@ -153,7 +115,7 @@ export function forward(request: FastifyRequest, reply: FastifyReply, deps: Forw
   };
 
   recordWhenClosed(request, reply, deps, seen, { forwardedAt, bytesIn });
-
+  if (merged(request, reply, deps, list)) return reply;
   return sendToOllama(request, reply, deps, injected ?? original, onAnswer);
 }
 
@@ -195,11 +157,15 @@ function recordWhenClosed(request: FastifyRequest, reply: FastifyReply, deps: Fo
       bytesIn: meta.bytesIn,
       bytesOut: seen.tap ? seen.tap.bytesOut : Number(reply.getHeader('content-length') ?? 0),
       overheadMs: meta.forwardedAt - context.startedAt,
+      upstream: context.upstream ?? null,
     };
     deps.metering.record(record, liveId);
     const action = AUDITED[match.route.pattern];
     if (action && status === 200 && !aborted && !record.error) {
-      deps.metering.audit({ at: Date.now(), actor: 'api', action, target: context.models?.join(' → ') ?? null, detail: `token ${context.token?.name ?? '(this computer)'}` });
+      const on = deps.hosts.size > 1 ? ` on ${context.upstream}` : '';
+      deps.metering.audit({ at: Date.now(), actor: 'api', action, target: context.models?.join(' → ') ?? null, detail: `token ${context.token?.name ?? '(this computer)'}${on}` });
+      // The host has other models now: routing should know before the next poll.
+      if (on) void deps.hosts.refresh(context.upstream);
     }
   });
 }

@@ -3,17 +3,20 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Budgets } from '../auth/budgets';
 import type { Settings } from '../config/settings';
 import type { Metering } from '../metering/metering';
-import { cors, fairQueue, landingPage, limits, modelPolicy, pauseGate, routeGuard, tokenAuth, type FairQueueOptions, type TokenAuthOptions } from './access';
+import type { UpstreamHosts } from '../upstreams/hosts';
+import { cors, fairQueue, landingPage, limits, modelPolicy, pauseGate, routeGuard, tokenAuth, upstreamRouting, type FairQueueOptions, type TokenAuthOptions } from './access';
 import { decodeBody } from './body-encoding';
 import { forward } from './forward';
 import { sendProblem } from './problems';
-import { forwardedHeaders, Upstreams } from './upstream';
+import { forwardedHeaders } from './upstream';
 
 export interface ProxyDeps {
   settings: () => Readonly<Settings>;
   auth: TokenAuthOptions;
   metering: Metering;
   queue: FairQueueOptions;
+  /** The Ollama hosts: the local one, and any added with `gatehouse upstreams add`. */
+  hosts: UpstreamHosts;
   budgets?: Budgets;
   clock?: () => number;
 }
@@ -26,7 +29,8 @@ const target = (request: FastifyRequest) => request.gatehouse.match?.path ?? '/'
 
 /**
  * Blob uploads (which can be gigabytes) stream through unread with @fastify/http-proxy, after the
- * same access checks; like every forwarded request, without the client's query string.
+ * same access checks; like every forwarded request, without the client's query string. They go to
+ * the local Ollama, where `ollama create` then makes the model.
  */
 async function blobProxy(scope: FastifyInstance, deps: ProxyDeps) {
   await scope.register(httpProxy, {
@@ -63,13 +67,12 @@ export async function proxyPlugin(scope: FastifyInstance, deps: ProxyDeps): Prom
   await scope.register(routeGuard);
   await scope.register(limits, { settings, ...(deps.budgets ? { budgets: deps.budgets } : {}), ...(deps.clock ? { clock: deps.clock } : {}) });
   await scope.register(modelPolicy, { settings, isRemote: (canonical) => deps.metering.isRemoteModel(canonical) });
+  await scope.register(upstreamRouting, { hosts: deps.hosts, scheduler: deps.queue.scheduler });
   await scope.register(fairQueue, deps.queue);
 
   await scope.register((blobs) => blobProxy(blobs, deps));
 
   const bodyLimit = settings().bodyLimitMiB * MiB;
-  const upstreams = new Upstreams();
-  scope.addHook('onClose', () => upstreams.close());
   await scope.register((api, _options, registered) => {
     api.removeAllContentTypeParsers();
     api.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
@@ -79,7 +82,7 @@ export async function proxyPlugin(scope: FastifyInstance, deps: ProxyDeps): Prom
         done(err as Error, undefined);
       }
     });
-    const forwardDeps = { upstreams, upstream: () => settings().upstream, metering: deps.metering, metered: () => settings().usageMetering };
+    const forwardDeps = { hosts: deps.hosts, scheduler: deps.queue.scheduler, metering: deps.metering, metered: () => settings().usageMetering };
     const handler = (request: FastifyRequest, reply: FastifyReply) => void forward(request, reply, forwardDeps);
     api.route({ method: [...METHODS], url: '/', handler });
     api.route({ method: [...METHODS], url: '/*', handler });

@@ -1,3 +1,5 @@
+import { LOCAL_UPSTREAM } from '../../preload/rules';
+
 /**
  * Fair sharing of Ollama's slots. Ollama serves a few requests at a time and queues the rest
  * first come, first served, so one client with forty requests in flight makes everyone wait
@@ -5,6 +7,9 @@
  * the waiting client that has received the least service, weighted (start-time fair queueing over
  * request counts): a client with many requests queued gets its share and no more. Batch requests
  * get a slot only when no interactive one waits, unless one has waited past the starvation guard.
+ *
+ * With several Ollama hosts, each is a pool with its own slots; a request may wait for any of the
+ * pools that have its model, and the service a client received counts across all of them.
  */
 export type Priority = 'interactive' | 'batch';
 
@@ -22,11 +27,17 @@ export interface Client {
   priority: Priority;
 }
 
-export type Grant = { ok: true; waitedMs: number; release: () => void } | { ok: false; reason: 'cancelled' };
+/** The pool of the local Ollama, the only one until other hosts are added. */
+export const LOCAL_POOL = LOCAL_UPSTREAM;
+export const LOCAL_ONLY: readonly string[] = Object.freeze([LOCAL_POOL]);
+
+export type Grant = { ok: true; waitedMs: number; pool: string; release: () => void } | { ok: false; reason: 'cancelled' };
 
 interface Waiter {
   client: Client;
   since: number;
+  /** The pools it may be served by, best first. */
+  pools: readonly string[];
   resolve: (grant: Grant) => void;
 }
 
@@ -46,6 +57,9 @@ export interface QueueSnapshot {
 
 export class Scheduler {
   private busy = 0;
+  private readonly busyIn = new Map<string, number>();
+  /** How many waiters may be served by each pool. */
+  private readonly waitingFor = new Map<string, number>();
   private readonly accounts = new Map<string, Account>();
   private waitingCount = 0;
   /** How long a slot is held, on average (an exponentially weighted mean of recent requests). */
@@ -53,36 +67,51 @@ export class Scheduler {
   /** The virtual time of the last grant: a client that comes back idle starts here, not with saved-up credit. */
   private now = 0;
 
+  /**
+   * `poolSlots`: the slots of each host besides the local one (whose slots are the policy's).
+   */
   constructor(
     private readonly policy: () => SchedulerPolicy,
     private readonly clock: () => number = () => performance.now(),
+    private readonly poolSlots: () => ReadonlyMap<string, number> = () => new Map(),
   ) {}
 
-  /** Whether a request arriving now would wait (all slots busy, or others already waiting). */
-  mustWait(): boolean {
-    const { slots } = this.policy();
-    return slots !== 0 && (this.busy >= slots || this.waitingCount > 0);
+  /** A pool's slots; 0 means no limit. */
+  slotsOf(pool: string): number {
+    return pool === LOCAL_POOL ? this.policy().slots : (this.poolSlots().get(pool) ?? 0);
   }
 
-  /** A slot now, without waiting, or null when the request must queue. */
-  tryAcquire(client: Client): Extract<Grant, { ok: true }> | null {
-    return this.mustWait() ? null : this.grant(this.account(client.id), client, this.clock());
+  /** Slots free in a pool now (Infinity without a limit), for choosing between hosts. */
+  freeIn(pool: string): number {
+    const slots = this.slotsOf(pool);
+    return slots === 0 ? Infinity : slots - (this.busyIn.get(pool) ?? 0);
+  }
+
+  /** Whether a request for these pools would wait (all their slots busy, or others already waiting). */
+  mustWait(pools: readonly string[] = LOCAL_ONLY): boolean {
+    return !pools.some((pool) => this.open(pool));
+  }
+
+  /** A slot now, without waiting, in the first of `pools` that has one, or null when the request must queue. */
+  tryAcquire(client: Client, pools: readonly string[] = LOCAL_ONLY): Extract<Grant, { ok: true }> | null {
+    const pool = pools.find((p) => this.open(p));
+    return pool === undefined ? null : this.grant(this.account(client.id), client, this.clock(), pool);
   }
 
   /**
-   * Waits for a slot. Resolves at once when one is free and nobody waits; `signal` (the client
-   * went away, the queue timeout) takes a waiting request out of the queue without a slot.
+   * Waits for a slot in any of `pools`. Resolves at once when one is free and nobody waits for it;
+   * `signal` (the client went away, the queue timeout) takes a waiting request out without a slot.
    */
-  acquire(client: Client, signal?: AbortSignal): Promise<Grant> {
-    const now = this.tryAcquire(client);
+  acquire(client: Client, signal?: AbortSignal, pools: readonly string[] = LOCAL_ONLY): Promise<Grant> {
+    const now = this.tryAcquire(client, pools);
     if (now) return Promise.resolve(now);
     const account = this.account(client.id);
     if (signal?.aborted) return Promise.resolve({ ok: false, reason: 'cancelled' });
     return new Promise<Grant>((resolve) => {
-      const waiter: Waiter = { client, since: this.clock(), resolve };
+      const waiter: Waiter = { client, since: this.clock(), pools, resolve };
       if (account.waiting.length === 0 && account.running === 0) account.served = Math.max(account.served, this.now);
       account.waiting.push(waiter);
-      this.waitingCount++;
+      this.count(waiter, 1);
       signal?.addEventListener('abort', () => this.cancel(account, waiter), { once: true });
     });
   }
@@ -94,7 +123,7 @@ export class Scheduler {
 
   snapshot(): QueueSnapshot {
     const byClient = [...this.accounts.entries()].filter(([, a]) => a.waiting.length || a.running).map(([id, a]) => ({ id, waiting: a.waiting.length, running: a.running }));
-    return { slots: this.policy().slots, busy: this.busy, waiting: this.waitingCount, byClient };
+    return { slots: this.totalSlots(), busy: this.busy, waiting: this.waitingCount, byClient };
   }
 
   /** The position (1 = next) of each of a client's waiting requests in the order they would be served now. */
@@ -105,9 +134,30 @@ export class Scheduler {
 
   /** The wait expected for the request at `position` in the queue (1 = next): whole rounds of the slots. */
   expectedWaitMs(position: number): number {
-    const { slots } = this.policy();
+    const slots = this.totalSlots();
     if (slots === 0 || (position === 1 && this.busy < slots)) return 0;
     return Math.round(Math.ceil(position / slots) * this.holdMs);
+  }
+
+  /** All slots of all pools; 0 when any pool has no limit. */
+  private totalSlots(): number {
+    const local = this.policy().slots;
+    let total = local;
+    for (const slots of this.poolSlots().values()) {
+      if (slots === 0) return 0;
+      total += slots;
+    }
+    return local === 0 ? 0 : total;
+  }
+
+  /** A pool a newcomer may take a slot in now: room, and nobody already waiting for it. */
+  private open(pool: string): boolean {
+    return this.freeIn(pool) > 0 && !this.waitingFor.get(pool);
+  }
+
+  private count(waiter: Waiter, by: 1 | -1): void {
+    this.waitingCount += by;
+    for (const pool of waiter.pools) this.waitingFor.set(pool, (this.waitingFor.get(pool) ?? 0) + by);
   }
 
   private account(id: string): Account {
@@ -116,8 +166,9 @@ export class Scheduler {
     return account;
   }
 
-  private grant(account: Account, client: Client, since: number): Extract<Grant, { ok: true }> {
+  private grant(account: Account, client: Client, since: number, pool: string): Extract<Grant, { ok: true }> {
     this.busy++;
+    this.busyIn.set(pool, (this.busyIn.get(pool) ?? 0) + 1);
     account.running++;
     this.now = Math.max(this.now, account.served);
     account.served += 1 / Math.max(client.weight, 0.01);
@@ -126,15 +177,17 @@ export class Scheduler {
     return {
       ok: true,
       waitedMs: this.clock() - since,
+      pool,
       release: () => {
         if (released) return;
         released = true;
         this.busy--;
+        this.busyIn.set(pool, this.busyIn.get(pool)! - 1);
         account.running--;
         const held = this.clock() - grantedAt;
         this.holdMs = this.holdMs === 0 ? held : this.holdMs * 0.9 + held * 0.1;
         this.forgetIdle(client.id, account);
-        this.dispatch();
+        this.dispatch(pool);
       },
     };
   }
@@ -143,33 +196,35 @@ export class Scheduler {
     const at = account.waiting.indexOf(waiter);
     if (at === -1) return;
     account.waiting.splice(at, 1);
-    this.waitingCount--;
+    this.count(waiter, -1);
     this.forgetIdle(waiter.client.id, account);
     waiter.resolve({ ok: false, reason: 'cancelled' });
   }
 
-  /** Hands free slots to the fairest waiters. */
-  private dispatch(): void {
-    const { slots } = this.policy();
-    while (this.waitingCount > 0 && (slots === 0 || this.busy < slots)) {
-      const next = this.next();
+  /** Hands a pool's free slots to the fairest of the waiters that pool may serve. */
+  private dispatch(pool: string): void {
+    while (this.waitingFor.get(pool) && this.freeIn(pool) > 0) {
+      const next = this.next(pool);
       if (!next) return;
       const account = this.accounts.get(next.client.id)!;
-      account.waiting.shift();
-      this.waitingCount--;
-      next.resolve(this.grant(account, next.client, next.since));
+      account.waiting.splice(account.waiting.indexOf(next), 1);
+      this.count(next, -1);
+      next.resolve(this.grant(account, next.client, next.since, pool));
     }
   }
 
-  /** The waiter to serve next: a starved batch request, else interactive before batch, least served first. */
-  private next(): Waiter | undefined {
-    const heads = [...this.accounts.values()].flatMap((a) => (a.waiting[0] ? [{ waiter: a.waiting[0], served: a.served }] : []));
+  /** The waiter `pool` serves next: a starved batch request, else interactive before batch, least served first. */
+  private next(pool: string): Waiter | undefined {
+    const heads = [...this.accounts.values()].flatMap((a) => {
+      const waiter = a.waiting.find((w) => w.pools.includes(pool));
+      return waiter ? [{ waiter, served: a.served }] : [];
+    });
     const now = this.clock();
     const starved = heads.filter((h) => h.waiter.client.priority === 'batch' && now - h.waiter.since >= this.policy().batchMaxWaitMs);
     if (starved.length) return starved.sort((a, b) => a.waiter.since - b.waiter.since)[0]!.waiter;
     const interactive = heads.filter((h) => h.waiter.client.priority === 'interactive');
-    const pool = interactive.length ? interactive : heads;
-    return pool.sort((a, b) => a.served - b.served || a.waiter.since - b.waiter.since)[0]?.waiter;
+    const candidates = interactive.length ? interactive : heads;
+    return candidates.sort((a, b) => a.served - b.served || a.waiter.since - b.waiter.since)[0]?.waiter;
   }
 
   /** The order the waiting requests would be served in if no more arrived (for positions). */

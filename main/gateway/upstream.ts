@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 
 /**
  * Only these request headers reach Ollama. An allow-list rather than a deny-list: the client's
@@ -29,31 +29,4 @@ export function answerHeaders(headers: Dispatcher.ResponseData['headers']): Reco
   for (const [name, value] of Object.entries(headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
   out['x-accel-buffering'] = 'no';
   return out;
-}
-
-/**
- * Connection pools to Ollama, one per upstream origin (the upstream setting can change while
- * running). No timeouts: cold model loads and long `stream:false` generations take minutes, and
- * a client that gives up aborts its upstream request instead.
- */
-export class Upstreams {
-  private readonly pools = new Map<string, { url: URL; pool: Pool }>();
-
-  constructor(private readonly connections = 128) {}
-
-  get(upstream: string): { url: URL; pool: Pool } {
-    let entry = this.pools.get(upstream);
-    if (!entry) {
-      const url = new URL(upstream);
-      entry = { url, pool: new Pool(url.origin, { connections: this.connections, headersTimeout: 0, bodyTimeout: 0 }) };
-      this.pools.set(upstream, entry);
-    }
-    return entry;
-  }
-
-  async close(): Promise<void> {
-    const pools = [...this.pools.values()];
-    this.pools.clear();
-    await Promise.all(pools.map(({ pool }) => pool.destroy()));
-  }
 }

@@ -47,7 +47,7 @@ export class Metering {
   constructor(
     private readonly store: Store,
     private readonly log: Logger,
-    options: { flushIntervalMs?: number; maxQueue?: number; upstreamUp?: () => Promise<boolean>; installedModels?: () => Promise<Array<{ name: string; remoteHost: string | null }>> } = {},
+    options: { flushIntervalMs?: number; maxQueue?: number; installedModels?: () => Promise<Array<{ name: string; remoteHost: string | null }>> } = {},
   ) {
     if (options.installedModels) this.labels = new ModelLabels(options.installedModels);
     const writerOptions = (what: string) => ({
@@ -67,7 +67,6 @@ export class Metering {
     this.audits = new BatchWriter((rows) => store.metering.insertAudits(rows), { ...writerOptions('audit entries'), maxQueue: 100_000 });
     const registers = [this.registry];
     const dropped = () => this.dropped;
-    const upstreamUp = options.upstreamUp;
     this.m = {
       requests: new Counter({ name: 'gatehouse_requests_total', help: 'Forwarded requests by status, model and token.', labelNames: ['status', 'model', 'token'], registers }),
       tokens: new Counter({ name: 'gatehouse_tokens_total', help: 'Model tokens by direction (in = prompt, out = completion).', labelNames: ['direction', 'model', 'token'], registers }),
@@ -81,14 +80,6 @@ export class Metering {
         registers,
         collect() {
           this.set(dropped());
-        },
-      }),
-      up: new Gauge({
-        name: 'gatehouse_upstream_up',
-        help: 'Whether Ollama answered at the upstream address when scraped (1) or not (0).',
-        registers,
-        async collect() {
-          if (upstreamUp) this.set((await upstreamUp()) ? 1 : 0);
         },
       }),
     };

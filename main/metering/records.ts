@@ -19,6 +19,8 @@ export interface RequestRecord {
   bytesOut: number;
   /** Time spent in the gateway before the request left for Ollama (checks, body read, policy). */
   overheadMs: number;
+  /** The Ollama host that served it (`local`, or a name from `gatehouse upstreams`); null when none did. */
+  upstream?: string | null;
   /** The model as aggregates know it (`other` for names the upstream does not have); `model` when absent. */
   modelLabel?: string;
 }

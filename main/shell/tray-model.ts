@@ -1,4 +1,5 @@
 import type { MenuItemConstructorOptions } from 'electron';
+import type { UpstreamView } from '../../preload/types';
 import type { OllamaStatus } from '../ollama/status';
 import type { UpdateState } from './update-state';
 
@@ -16,6 +17,8 @@ export interface TrayState {
   waiting?: number;
   /** The certificate is not the one the settings ask for (Tailscale's could not be had): why. */
   certificateWarning?: string | null;
+  /** With several Ollama hosts: how many, and the names of those down. */
+  hosts?: { total: number; down: string[] };
 }
 
 export type TrayIcon = 'serving' | 'paused' | 'attention';
@@ -26,6 +29,16 @@ export interface TrayLook {
   tooltip: string;
 }
 
+/** What the tray keeps of the Ollama hosts. */
+export function trayHosts(hosts: ReadonlyArray<Pick<UpstreamView, 'name' | 'state'>>): { total: number; down: string[] } {
+  return { total: hosts.length, down: hosts.filter((h) => h.state === 'down').map((h) => h.name) };
+}
+
+/** "1 of 2 Ollama hosts down (closet)". */
+export function hostsDown({ total, down }: { total: number; down: string[] }): string {
+  return `${down.length} of ${total} Ollama hosts down (${down.join(', ')})`;
+}
+
 /** Icon and one line of status: attention wins over paused, which wins over serving. */
 export function trayLook(s: TrayState): TrayLook {
   if (s.gatewayError) return { icon: 'attention', tooltip: `Gatehouse is not serving: ${s.gatewayError}` };
@@ -33,6 +46,7 @@ export function trayLook(s: TrayState): TrayLook {
   if (o?.exposure) return { icon: 'attention', tooltip: 'Ollama is reachable from your network without a token' };
   if (o && o.state !== 'running') return { icon: 'attention', tooltip: `Gatehouse: ${o.message}` };
   if (s.certificateWarning) return { icon: 'attention', tooltip: "Gatehouse: serving its own certificate instead of Tailscale's (teammates see a warning); open the window for why" };
+  if (s.hosts?.down.length) return { icon: 'attention', tooltip: `Gatehouse: ${hostsDown(s.hosts)}` };
   const queue = s.waiting ? `, ${s.waiting} waiting for the GPU` : '';
   if (s.paused) return { icon: 'paused', tooltip: `Gatehouse: remote access paused (this computer only)${queue}` };
   return { icon: 'serving', tooltip: `Gatehouse: sharing Ollama with token holders${queue}` };

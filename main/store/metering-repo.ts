@@ -55,8 +55,8 @@ export class MeteringRepository {
     this.s = {
       insertRequest: db.prepare(
         `INSERT INTO requests (at, token_id, token_name, model, route, status, duration_ms, ttfb_ms, prompt_tokens,
-           completion_tokens, streamed, aborted, error, ip, bytes_in, bytes_out, overhead_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           completion_tokens, streamed, aborted, error, ip, bytes_in, bytes_out, overhead_ms, upstream)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       hourRow: db.prepare<[number, string, string], { requests: number; errors: number; prompt_tokens: number; completion_tokens: number; duration_hist: string; ttfb_hist: string }>(
         'SELECT requests, errors, prompt_tokens, completion_tokens, duration_hist, ttfb_hist FROM usage_hourly WHERE hour = ? AND token_id = ? AND model = ?',
@@ -85,7 +85,7 @@ export class MeteringRepository {
     // Positional parameters: binding 17 named ones from an object costs twice as much per row.
     this.s.insertRequest.run(
       r.at, r.tokenId, r.tokenName, r.model, r.route, r.status, r.durationMs, r.ttfbMs, r.promptTokens,
-      r.completionTokens, r.streamed ? 1 : 0, r.aborted ? 1 : 0, r.error, r.ip, r.bytesIn, r.bytesOut, r.overheadMs,
+      r.completionTokens, r.streamed ? 1 : 0, r.aborted ? 1 : 0, r.error, r.ip, r.bytesIn, r.bytesOut, r.overheadMs, r.upstream ?? null,
     );
   }
 
@@ -163,6 +163,7 @@ export class MeteringRepository {
         bytesIn: r.bytes_in as number,
         bytesOut: r.bytes_out as number,
         overheadMs: r.overhead_ms as number,
+        upstream: r.upstream as string | null,
       }));
   }
 

@@ -252,6 +252,26 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE tokens ADD COLUMN web INTEGER NOT NULL DEFAULT 0 CHECK (web IN (0, 1));
     `,
   },
+  {
+    version: 11,
+    name: 'several ollama hosts',
+    sql: `
+      -- Ollama hosts besides the local one (which is the upstream setting). token: the bearer sent
+      -- to another Gatehouse, sealed by the OS keystore when there is one; ca_pem: the CA that host's
+      -- certificate is checked against (another Gatehouse's local CA).
+      CREATE TABLE upstreams (
+        name     TEXT PRIMARY KEY,
+        url      TEXT NOT NULL UNIQUE,
+        slots    INTEGER NOT NULL CHECK (slots BETWEEN 0 AND 256),
+        token    TEXT,
+        ca_pem   TEXT,
+        insecure INTEGER NOT NULL DEFAULT 0 CHECK (insecure IN (0, 1)),
+        added_at INTEGER NOT NULL
+      ) STRICT;
+      -- Which host served each request (NULL: before there were several, or refused before routing).
+      ALTER TABLE requests ADD COLUMN upstream TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

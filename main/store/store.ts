@@ -9,6 +9,7 @@ import { LockoutsRepository } from './lockouts-repo';
 import { MeteringRepository } from './metering-repo';
 import { SettingsRepository } from './settings-repo';
 import { TokenRepository } from './tokens-repo';
+import { UpstreamsRepository } from './upstreams-repo';
 
 type Listener = () => void;
 
@@ -25,6 +26,7 @@ export class Store {
   readonly adminAccount: AdminAccountRepository;
   readonly invites: InvitesRepository;
   readonly lockouts: LockoutsRepository;
+  readonly upstreams: UpstreamsRepository;
   private readonly listeners = new Set<Listener>();
   private watchTimer: NodeJS.Timeout | undefined;
   private lastDataVersion = 0;
@@ -37,6 +39,7 @@ export class Store {
     this.adminAccount = new AdminAccountRepository(db);
     this.invites = new InvitesRepository(db);
     this.lockouts = new LockoutsRepository(db);
+    this.upstreams = new UpstreamsRepository(db);
   }
 
   static open(dataDir: string, options: OpenOptions = {}): Store {

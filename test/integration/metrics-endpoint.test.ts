@@ -28,7 +28,7 @@ describe('Prometheus metrics at /metrics', async () => {
     assert.match(text, /gatehouse_request_duration_seconds_count\{model="llama3.2:latest"\} 1/);
     assert.match(text, /gatehouse_time_to_first_byte_seconds_bucket/);
     assert.match(text, /gatehouse_requests_in_flight 0/);
-    assert.match(text, /gatehouse_upstream_up 1/);
+    assert.match(text, /gatehouse_upstream_up\{name="local"\} 1/);
     assert.match(text, /gatehouse_metering_dropped_total 0/);
   });
 
@@ -36,7 +36,7 @@ describe('Prometheus metrics at /metrics', async () => {
     await h.fake.crash();
     const res = await call(`${h.url}/metrics`, { ca: h.ca, headers: bearer(admin) });
     assert.equal(res.status, 200);
-    assert.match(res.text, /gatehouse_upstream_up 0/);
+    assert.match(res.text, /gatehouse_upstream_up\{name="local"\} 0/);
   });
 });
 

@@ -11,7 +11,7 @@ import type { OllamaStatus } from '../../main/ollama/status';
 import { linuxAutostartEntry, linuxAutostartFile, loginItemSettings } from '../../main/shell/autostart';
 import { answer, registerControlIpc, type InvokeEvent } from '../../main/shell/ipc';
 import { noticesFor } from '../../main/shell/notifications';
-import { buildTrayMenu, trayIconFile, trayLook, type TrayActions, type TrayState } from '../../main/shell/tray-model';
+import { buildTrayMenu, trayIconFile, trayHosts, trayLook, type TrayActions, type TrayState } from '../../main/shell/tray-model';
 import { checkDue, nextUpdateState, UPDATE_INTERVAL_MS, type UpdateState } from '../../main/shell/update-state';
 import { safeStorageVault } from '../../main/shell/vault';
 import { isAllowedExternalUrl, isAppUrl, webPreferences } from '../../main/shell/web-security';
@@ -47,6 +47,8 @@ describe('the tray', () => {
     ['gateway error', { gatewayError: 'Port 11443 is in use.' }, 'attention', /not serving: Port 11443/],
     ['requests wait for the GPU', { waiting: 3 }, 'serving', /sharing Ollama with token holders, 3 waiting for the GPU/],
     ["Tailscale's certificate could not be had", { certificateWarning: 'Tailscale is not connected.' }, 'attention', /serving its own certificate instead of Tailscale's/],
+    ['an Ollama host is down', { hosts: trayHosts([{ name: 'local', state: 'up' }, { name: 'closet', state: 'down' }]) }, 'attention', /^Gatehouse: 1 of 2 Ollama hosts down \(closet\)$/],
+    ['every Ollama host is up', { hosts: trayHosts([{ name: 'local', state: 'up' }, { name: 'closet', state: 'up' }]) }, 'serving', /sharing Ollama/],
   ];
   for (const [name, patch, icon, tooltip] of looks) {
     it(`shows ${icon} when ${name}`, () => {

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Settings } from '../../config/settings';
 import { sendProblem } from '../problems';
-import type { Client, Grant, Scheduler } from '../scheduler';
+import { LOCAL_ONLY, type Client, type Grant, type Scheduler } from '../scheduler';
 import { ROUTE_GUARD } from './route-guard';
 
 /** The routes that make the GPU work: they take one of Ollama's slots while they run. */
@@ -22,6 +22,15 @@ export interface FairQueueOptions {
   waited?: (ms: number) => void;
 }
 
+/** The slot is the request's until its answer ends or its client goes; the host is the slot's pool. */
+function admitted(request: FastifyRequest, reply: FastifyReply, grant: Extract<Grant, { ok: true }>, client: Client, waited?: (ms: number) => void) {
+  reply.raw.once('close', grant.release);
+  request.gatehouse.upstream = grant.pool;
+  request.gatehouse.slot = { grant, client };
+  void reply.header(WAIT_HEADER, String(Math.round(grant.waitedMs)));
+  waited?.(grant.waitedMs);
+}
+
 const clientOf = (request: FastifyRequest): Client => {
   const token = request.gatehouse.token;
   return token ? { id: token.id, weight: token.weight, priority: token.priority } : { id: THIS_COMPUTER, weight: 1, priority: 'interactive' };
@@ -36,11 +45,6 @@ const clientOf = (request: FastifyRequest): Client => {
 export const fairQueue = fp(
   (scope: FastifyInstance, options: FairQueueOptions, done: () => void) => {
     const { scheduler } = options;
-    const admitted = (reply: FastifyReply, grant: Extract<Grant, { ok: true }>) => {
-      reply.raw.once('close', grant.release);
-      void reply.header(WAIT_HEADER, String(Math.round(grant.waitedMs)));
-      options.waited?.(grant.waitedMs);
-    };
 
     scope.addHook('preHandler', (request, reply, next) => {
       const { match, token } = request.gatehouse;
@@ -49,10 +53,12 @@ export const fairQueue = fp(
         return next();
       }
       const client = clientOf(request);
+      // With several hosts, any of those that have the model (the routing put them in order).
+      const pools = request.gatehouse.candidates ?? LOCAL_ONLY;
       // Free slots and nobody waiting: no timer, no promise, on the path every request takes.
-      const now = scheduler.tryAcquire(client);
+      const now = scheduler.tryAcquire(client, pools);
       if (now) {
-        admitted(reply, now);
+        admitted(request, reply, now, client, options.waited);
         return next();
       }
       if (token && scheduler.waitingOf(client.id) >= token.queue) {
@@ -73,11 +79,11 @@ export const fairQueue = fp(
       const ahead = () => scheduler.snapshot().busy + Math.max(0, (scheduler.positionsOf(client.id)[0] ?? 1) - 1);
       let aheadWhenGivenUp = 0;
       abort.signal.addEventListener('abort', () => (aheadWhenGivenUp = ahead()), { once: true });
-      void scheduler.acquire(client, abort.signal).then((grant) => {
+      void scheduler.acquire(client, abort.signal, pools).then((grant) => {
         clearTimeout(timer);
         reply.raw.removeListener('close', gone);
         if (grant.ok) {
-          admitted(reply, grant);
+          admitted(request, reply, grant, client, options.waited);
           return next();
         }
         // The client went away: nobody to answer, and nothing reaches Ollama.

@@ -1,6 +1,6 @@
 /**
  * The access checks, one named plugin each, in the order a request meets them:
- * request context → landing page (browsers on GET /) → CORS → pause gate → token auth → route guard → limits → model policy → fair queue.
+ * request context → landing page (browsers on GET /) → CORS → pause gate → token auth → route guard → limits → model policy → upstream routing → fair queue.
  */
 export { requestContext, type RequestContext, type RequestContextOptions } from './request-context';
 export { cors } from './cors';
@@ -10,4 +10,5 @@ export { tokenAuth, type TokenAuthOptions } from './token-auth';
 export { routeGuard } from './route-guard';
 export { limits } from './limits';
 export { modelPolicy, type ModelPolicyOptions } from './model-policy';
+export { upstreamRouting, type UpstreamRoutingOptions } from './upstream-routing';
 export { fairQueue, type FairQueueOptions } from './fair-queue';

@@ -4,6 +4,7 @@ import type { SecurityEventKind, SecuritySink } from '../../metering/security-ev
 import type { TokenRecord } from '../../store/tokens-repo';
 import { plainIp } from '../client-address';
 import type { ScannedBody } from '../model-check';
+import type { Client, Grant } from '../scheduler';
 import { sendProblem, type Problem } from '../problems';
 import { matchRoute, normalisePath, type MatchedRoute } from '../routes';
 
@@ -24,6 +25,12 @@ export interface RequestContext {
   models?: string[];
   /** The body's top level, when the policy had to read it (never a full parse). */
   body?: ScannedBody;
+  /** With several Ollama hosts: those that can serve the request, best first (absent: the local one). */
+  candidates?: readonly string[];
+  /** The host the request went to (set when it is sent; a failover changes it). */
+  upstream?: string;
+  /** The scheduler slot the request holds, and for whom, so a failover can take one elsewhere. */
+  slot?: { grant: Extract<Grant, { ok: true }>; client: Client };
 }
 
 declare module 'fastify' {

@@ -31,33 +31,56 @@ function PullRow({ job, onCancel }: { job: PullJob; onCancel: () => void }) {
   );
 }
 
+/** With several Ollama hosts: which one the page shows and pulls to. */
+function HostPicker({ on, setOn }: { on: string; setOn: (name: string) => void }) {
+  const hosts = useLoad(() => api.listUpstreams());
+  useEvent('changed', (e) => e.what === 'upstreams' && hosts.reload());
+  if (!hosts.data || hosts.data.length < 2) return null;
+  return (
+    <Card title="Ollama host">
+      <label>
+        Show and manage the models of
+        <select value={on} onChange={(e) => setOn(e.target.value)}>
+          {hosts.data.map((h) => (
+            <option key={h.name} value={h.name}>
+              {h.name === 'local' ? 'this computer (local)' : h.name} {h.state === 'down' ? '(down)' : ''}
+            </option>
+          ))}
+        </select>
+      </label>
+    </Card>
+  );
+}
+
 export function Models() {
-  const models = useLoad(() => api.listModels());
+  const [on, setOn] = useState('local');
+  const models = useLoad(() => api.listModels({ on }), [on]);
   const [pulls, setPulls] = useState<Record<string, PullJob>>({});
   const [name, setName] = useState('');
   const [deleting, setDeleting] = useState<InstalledModel>();
   useEvent('pull', (job) => {
-    setPulls((all) => ({ ...all, [job.model]: job }));
-    if (job.state === 'done') models.reload();
+    setPulls((all) => ({ ...all, [`${job.on}/${job.model}`]: job }));
+    if (job.state === 'done' && job.on === on) models.reload();
   });
   useEvent('changed', (e) => e.what === 'models' && models.reload());
-  const pull = useAction((model: string) => api.pullModel({ model }));
-  const cancel = useAction((model: string) => api.cancelPull({ model }));
-  const remove = useAction((model: string) => api.deleteModel({ model }).then(models.reload));
+  const pull = useAction((model: string) => api.pullModel({ model, on }));
+  const cancel = useAction((model: string) => api.cancelPull({ model, on }));
+  const remove = useAction((model: string) => api.deleteModel({ model, on }).then(models.reload));
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const job = await pull.run(name.trim());
     if (job) {
-      setPulls((all) => ({ ...all, [job.model]: job }));
+      setPulls((all) => ({ ...all, [`${job.on}/${job.model}`]: job }));
       setName('');
     }
   };
 
-  const jobs = Object.values({ ...Object.fromEntries((models.data?.pulls ?? []).map((j) => [j.model, j])), ...pulls });
+  const jobs = Object.values({ ...Object.fromEntries((models.data?.pulls ?? []).map((j) => [`${j.on}/${j.model}`, j])), ...pulls }).filter((j) => j.on === on);
   const loaded = new Set(models.data?.running.map((r) => r.name));
   return (
     <>
+      <HostPicker on={on} setOn={setOn} />
       <Card title="Download a model">
         <form className="row" onSubmit={(e) => void submit(e)}>
           <label className="grow">

@@ -4,6 +4,7 @@ import { api, inDesktopApp } from '../api';
 import { useAction, useLoad } from '../hooks';
 import { Card, ErrorNote, Loading } from '../ui';
 import { RemoteAdmin } from './RemoteAdmin';
+import { Upstreams } from './Upstreams';
 
 type Field = {
   key: keyof SettingsData;
@@ -102,6 +103,7 @@ export function Settings() {
   return (
     <>
     <RemoteAdmin />
+    <Upstreams />
     <form onSubmit={(e) => void submit(e)} className="grid">
       {GROUPS.map((group) => (
         <Card key={group.title} title={group.title}>
