@@ -17,6 +17,12 @@ export type OnAnswer = (reply: FastifyReply, answer: Dispatcher.ResponseData) =>
 /** A 503 that says "busy, try later" (another Gatehouse's full queue) is an answer, not a broken host. */
 const hostFailed = (answer: Dispatcher.ResponseData) => answer.statusCode >= 500 && !(answer.statusCode === 503 && answer.headers['retry-after'] !== undefined);
 
+/** Drops an answer nobody will read (its destroy reports an abort, which is expected here). */
+function discard(answer: Dispatcher.ResponseData): void {
+  answer.body.on('error', () => {});
+  answer.body.destroy();
+}
+
 /** The headers for one host: the allow-listed ones, its Host, its token, the body's type and length. */
 function headersFor(request: FastifyRequest, host: UpstreamHost, body: Buffer | undefined, contentType: string | undefined) {
   const headers = forwardedHeaders(request.headers, host.dispatcher().url.host);
@@ -84,10 +90,10 @@ export function sendToOllama(request: FastifyRequest, reply: FastifyReply, deps:
     pool
       .request({ method: request.method, path, headers: headersFor(request, host, body, contentType), body: body ?? null, signal: controller.signal })
       .then((answer) => {
-        if (controller.signal.aborted || reply.raw.destroyed) return void answer.body.destroy();
+        if (controller.signal.aborted || reply.raw.destroyed) return discard(answer);
         if (hostFailed(answer)) {
           const error = `${url.origin} answered ${request.method} ${path} with HTTP ${answer.statusCode}.`;
-          if (moveOn(name, error, () => answer.body.destroy())) return;
+          if (moveOn(name, error, () => discard(answer))) return;
         }
         void reply.code(answer.statusCode).headers(answerHeaders(answer.headers));
         onAnswer(reply, answer);
