@@ -90,7 +90,7 @@ describe('several Ollama hosts behind one Gatehouse', async () => {
     assert.equal((await ask('/api/chat', chat('gemma3'), narrow)).status, 403);
   });
 
-  it('records which host served each request, and audits management on a host by name', async () => {
+  it('records which host served each request', () => {
     h.core.metering.flush();
     const rows = h.core.store.metering.requestsSince(0).filter((r) => r.route === 'POST /api/chat' && r.status === 200);
     assert.ok(rows.some((r) => r.upstream === 'closet') && rows.some((r) => r.upstream === 'local'), JSON.stringify(rows.map((r) => r.upstream)));
