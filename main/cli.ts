@@ -11,6 +11,7 @@ import { stateCommands } from './cli/state';
 import { tlsGroup } from './cli/tls';
 import { webappGroup } from './cli/webapp';
 import { tokenGroup } from './cli/token';
+import { upstreamsGroup } from './cli/upstreams';
 import { auditGroup, usageGroup } from './cli/usage';
 import { describeError, GatehouseError, UsageError } from './errors';
 // The bundler inlines it, so the installed CLI knows its version without the file beside it.
@@ -22,7 +23,7 @@ export function program(io: Output, ran: Ran): Command {
   const root = command('gatehouse', 'Gatehouse: a safe door to your local Ollama.')
     .version(version, '-v, --version', 'print the version')
     .addHelpText('after', '\nEvery command takes --data-dir DIR. Environment: GATEHOUSE_DATA_DIR, GATEHOUSE_HOST, GATEHOUSE_PORT, GATEHOUSE_UPSTREAM.\nMore on a command: gatehouse <command> --help');
-  for (const group of [serveGroup(io, ran), adminGroup(io, ran), inviteGroup(io, ran), tokenGroup(io, ran), ...stateCommands(io, ran), tlsGroup(io, ran), webappGroup(io, ran), configGroup(io, ran), usageGroup(io, ran), auditGroup(io, ran), modelsGroup(io, ran), ollamaGroup(io, ran)]) {
+  for (const group of [serveGroup(io, ran), adminGroup(io, ran), inviteGroup(io, ran), tokenGroup(io, ran), ...stateCommands(io, ran), tlsGroup(io, ran), webappGroup(io, ran), configGroup(io, ran), usageGroup(io, ran), auditGroup(io, ran), modelsGroup(io, ran), upstreamsGroup(io, ran), ollamaGroup(io, ran)]) {
     root.addCommand(group);
   }
   return root;

@@ -17,13 +17,16 @@ function bar(p: PullProgress): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.percent.toFixed(1).padStart(5)}%${speed}${eta}  ${p.status}`;
 }
 
-type ModelFlags = { dataDir?: string; json?: boolean; upstream?: string };
+type ModelFlags = { dataDir?: string; json?: boolean; upstream?: string; on?: string };
+
+/** `--on NAME`: one of the Ollama hosts (gatehouse upstreams list); the local one by default. */
+const onHost = (values: ModelFlags) => (values.on ? { on: values.on } : {});
 
 /** --upstream names an Ollama to talk to directly; without it, the running Gatehouse's (or the setting's). */
 const upstreamFlag = (values: ModelFlags): Partial<Settings> => (values.upstream ? { upstream: parseUpstream(values.upstream) } : {});
 
 async function list(values: ModelFlags, io: Output): Promise<number> {
-  const { installed, running } = await withControl(values.dataDir, (control) => control.call('listModels', {}), upstreamFlag(values), io);
+  const { installed, running } = await withControl(values.dataDir, (control) => control.call('listModels', onHost(values)), upstreamFlag(values), io);
   const loaded = new Set(running.map((r) => r.name));
   if (values.json) {
     io.out(JSON.stringify(installed.map((m) => ({ ...m, loaded: loaded.has(m.name) }))));
@@ -37,7 +40,8 @@ async function list(values: ModelFlags, io: Output): Promise<number> {
   return 0;
 }
 
-const modelOptions = (cmd: Command) => cmd.addOption(dataDirOption()).option('--upstream <url>', 'the Ollama to talk to (default: the upstream setting)');
+const modelOptions = (cmd: Command) =>
+  cmd.addOption(dataDirOption()).option('--upstream <url>', 'the Ollama to talk to directly (default: the upstream setting)').option('--on <host>', 'one of the Ollama hosts (gatehouse upstreams list); default: local');
 
 /** `gatehouse models …`: talks to the local Ollama directly (the upstream), never through the gateway. */
 export function modelsGroup(io: Output, ran: Ran, stdoutIsTty = process.stdout.isTTY === true): Command {
@@ -48,13 +52,13 @@ export function modelsGroup(io: Output, ran: Ran, stdoutIsTty = process.stdout.i
   modelOptions(group.command('pull').description('download a model (Ctrl-C cancels)').argument('[name]', 'the model, such as llama3.2')).action(
     action(ran, (name: string | undefined, values: ModelFlags) => {
       if (!name) throw new UsageError('Say which model: gatehouse models pull llama3.2');
-      return pullWithProgress(values.dataDir, name, io, stdoutIsTty, upstreamFlag(values));
+      return pullWithProgress(values.dataDir, name, io, stdoutIsTty, upstreamFlag(values), values.on);
     }),
   );
   modelOptions(group.command('rm').description('delete a model').argument('[name]', 'the model')).action(
     action(ran, (name: string | undefined, values: ModelFlags) => {
       if (!name) throw new UsageError('Say which model: gatehouse models rm llama3.2');
-      return withControl(values.dataDir, (control) => control.call('deleteModel', { model: name }), upstreamFlag(values), io).then(() => {
+      return withControl(values.dataDir, (control) => control.call('deleteModel', { model: name, ...onHost(values) }), upstreamFlag(values), io).then(() => {
         io.out(`Deleted ${name}.`);
         return 0;
       });
@@ -69,7 +73,8 @@ export function modelsCommand(argv: string[], io: Output, stdoutIsTty = process.
 }
 
 /** A pull through the ControlApi (audited as the CLI's), drawn as a bar on a terminal, as lines otherwise. */
-async function pullWithProgress(dataDir: string | undefined, model: string, io: Output, stdoutIsTty: boolean, flags: Partial<Settings>): Promise<number> {
+async function pullWithProgress(dataDir: string | undefined, model: string, io: Output, stdoutIsTty: boolean, flags: Partial<Settings>, on?: string): Promise<number> {
+  const where = on ? { on } : {};
   return withControl(dataDir, async (control) => {
     let lastLine = '';
     const finished = new Promise<PullJob>((resolve) => {
@@ -85,10 +90,10 @@ async function pullWithProgress(dataDir: string | undefined, model: string, io: 
         }
       });
     });
-    const cancel = () => void control.call('cancelPull', { model });
+    const cancel = () => void control.call('cancelPull', { model, ...where });
     process.once('SIGINT', cancel);
     try {
-      await control.call('pullModel', { model });
+      await control.call('pullModel', { model, ...where });
       const job = await finished;
       if (stdoutIsTty) process.stdout.write('\n');
       if (job.state === 'cancelled') {
@@ -97,7 +102,7 @@ async function pullWithProgress(dataDir: string | undefined, model: string, io: 
       }
       if (job.state === 'failed') throw new GatehouseError('PULL_FAILED', job.error ?? `Ollama could not pull ${model}.`);
       if (!stdoutIsTty) io.out(`100.0% ${job.progress.status}`);
-      io.out(`Pulled ${model}.`);
+      io.out(`Pulled ${model}${on ? ` on ${on}` : ''}.`);
       return 0;
     } finally {
       process.removeListener('SIGINT', cancel);

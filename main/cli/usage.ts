@@ -25,10 +25,10 @@ function formatOf(values: { json?: boolean; csv?: boolean }): 'table' | 'json' |
 const round = (n: number | null) => (n === null ? null : Math.round(n * 10) / 10);
 
 /** Groups request rows and sums them, with exact latency percentiles per group. */
-export function summarise(records: RequestRecord[], by: 'token' | 'model' | 'hour'): Row[] {
+export function summarise(records: RequestRecord[], by: 'token' | 'model' | 'hour' | 'upstream'): Row[] {
   const groups = new Map<string, RequestRecord[]>();
   for (const r of records) {
-    const key = by === 'token' ? (r.tokenName ?? '(this computer)') : by === 'model' ? (r.model ?? '(none)') : new Date(Math.floor(r.at / 3_600_000) * 3_600_000).toISOString().slice(0, 13) + ':00Z';
+    const key = by === 'token' ? (r.tokenName ?? '(this computer)') : by === 'model' ? (r.model ?? '(none)') : by === 'upstream' ? (r.upstream ?? '(none)') : new Date(Math.floor(r.at / 3_600_000) * 3_600_000).toISOString().slice(0, 13) + ':00Z';
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   return [...groups.entries()]
@@ -53,8 +53,8 @@ export function summarise(records: RequestRecord[], by: 'token' | 'model' | 'hou
 type ReportFlags = { dataDir?: string; since?: string; json?: boolean; csv?: boolean };
 
 function usage(values: ReportFlags & { by?: string }, io: Output): number {
-  const by = (values.by ?? 'token') as 'token' | 'model' | 'hour';
-  if (!['token', 'model', 'hour'].includes(by)) throw new UsageError(`--by takes token, model or hour, not "${values.by}".`);
+  const by = (values.by ?? 'token') as 'token' | 'model' | 'hour' | 'upstream';
+  if (!['token', 'model', 'hour', 'upstream'].includes(by)) throw new UsageError(`--by takes token, model, hour or upstream, not "${values.by}".`);
   const since = Date.now() - parseDuration(values.since ?? '7d');
   const format = formatOf(values);
   const records = withStore(values.dataDir, (store) => store.metering.requestsSince(since));
@@ -91,7 +91,7 @@ const reportOptions = (cmd: Command) =>
 /** `gatehouse usage`: who used what, summed by token, model or hour. */
 export function usageGroup(io: Output, ran: Ran): Command {
   return reportOptions(command('usage', 'requests and tokens in and out, by token, model or hour'))
-    .option('--by <what>', 'token (the default), model or hour')
+    .option('--by <what>', 'token (the default), model, hour, or upstream (which Ollama host served it)')
     .action(action(ran, (values: ReportFlags & { by?: string }) => usage(values, io)));
 }
 
