@@ -74,6 +74,8 @@ async function main(): Promise<void> {
       overrides: { host: '127.0.0.1', port: 0, upstream: upstream ?? '', upstreamSlots: 64 },
     });
     if (process.argv[5] === 'unmetered') core.store.setSetting('usageMetering', false, 'system');
+    // A second Ollama host with the same models: every request is routed between the two.
+    if (process.argv[5] === 'two-hosts') await core.control.call('addUpstream', { url: process.argv[6], name: 'second', slots: 64, insecure: true }, 'system');
     const { token } = core.tokens.create({ name: 'bench' });
     // The same requests under a typical policy: patterns to match, limits to count (never reached).
     const policy = core.tokens.create({

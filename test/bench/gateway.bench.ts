@@ -97,6 +97,8 @@ async function main(): Promise<void> {
   const plain = await startServer(0, ['gateway', upstream, 'plain'], profile);
   const tls = await startServer(0, ['gateway', upstream, 'tls'], profile);
   const unmetered = await startServer(0, ['gateway', upstream, 'plain', 'unmetered'], profile);
+  const secondFake = await startServer(1, ['fake']);
+  const twoHosts = await startServer(0, ['gateway', upstream, 'plain', 'two-hosts', `http://127.0.0.1:${secondFake.port}`], profile);
   const naive = await startServer(0, ['naive', upstream]);
   const floor = await startServer(0, ['floor', upstream]);
   const nginx = await startNginx(fake.port, 0, dir);
@@ -106,6 +108,7 @@ async function main(): Promise<void> {
     { name: 'naive Node', url: `http://127.0.0.1:${naive.port}`, server: naive, token: naive.token!, wrkCpu: 1 },
     { name: 'stack floor', url: `http://127.0.0.1:${floor.port}`, server: floor, wrkCpu: 1 },
     { name: 'gateway', url: `http://127.0.0.1:${plain.port}`, server: plain, token: plain.token!, wrkCpu: 1 },
+    { name: 'gateway 2 hosts', url: `http://127.0.0.1:${twoHosts.port}`, server: twoHosts, token: twoHosts.token!, wrkCpu: 1 },
     { name: 'gateway unmetered', url: `http://127.0.0.1:${unmetered.port}`, server: unmetered, token: unmetered.token!, wrkCpu: 1 },
     { name: 'gateway+policy', url: `http://127.0.0.1:${plain.port}`, server: plain, token: plain.policyToken!, wrkCpu: 1 },
     { name: 'gateway+TLS', url: `https://127.0.0.1:${tls.port}`, server: tls, token: tls.token!, wrkCpu: 1 },
@@ -117,7 +120,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   try {
     for (const workload of WORKLOADS.filter((w) => !process.env.BENCH_WORKLOADS || process.env.BENCH_WORKLOADS.split(',').some((name) => w.name.startsWith(name)))) {
-      fake.send({ cmd: 'set', behaviour: { chunks: workload.chunks, chunkDelayMs: 0 } });
+      for (const f of [fake, secondFake]) f.send({ cmd: 'set', behaviour: { chunks: workload.chunks, chunkDelayMs: 0 } });
       for (const target of targets) {
         await wrk(target.url, { ...workload.request, ...(target.token ? { token: target.token } : {}) }, 8, 1, target.wrkCpu, dir); // warm-up
       }
@@ -130,7 +133,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await Promise.all([fake.stop(), plain.stop(), tls.stop(), unmetered.stop(), naive.stop(), floor.stop(), nginx?.stop()]);
+    await Promise.all([fake.stop(), secondFake.stop(), twoHosts.stop(), plain.stop(), tls.stop(), unmetered.stop(), naive.stop(), floor.stop(), nginx?.stop()]);
   }
   print(rows);
   const at32 = (target: string, workload: string) => rows.find((r) => r.target === target && r.workload === workload && r.connections === 32);
@@ -146,6 +149,7 @@ async function main(): Promise<void> {
   };
   cost('Policy cost (model patterns + limits vs auth alone)', 'gateway+policy', 'gateway');
   cost('Metering cost (usage reading + request rows vs metering off)', 'gateway', 'gateway unmetered');
+  cost('Routing cost (two Ollama hosts with the same models vs one; lists are merged from both)', 'gateway 2 hosts', 'gateway');
   console.log('\nCPU per request at 32 connections (µs), gateway without TLS vs the references:');
   for (const w of WORKLOADS) {
     const refs = ['gateway', 'stack floor', 'naive Node', 'nginx+bearer'].map((t) => [t, at32(t, w.name)] as const).filter(([, r]) => r);
