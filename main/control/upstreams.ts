@@ -54,11 +54,7 @@ export function clientOn(ctx: HandlerContext, on: string | undefined): OllamaCli
 
 /** The Ollama hosts: list, add (checked before it is stored), remove. */
 export function upstreamHandlers(ctx: HandlerContext): Pick<Handlers, 'listUpstreams' | 'addUpstream' | 'removeUpstream'> {
-  const busy = (name: string) => {
-    const free = ctx.scheduler?.freeIn(name) ?? Infinity;
-    const slots = ctx.scheduler?.slotsOf(name) ?? 0;
-    return slots && Number.isFinite(free) ? slots - free : 0;
-  };
+  const busy = (name: string) => ctx.scheduler?.busyIn(name) ?? 0;
   return {
     listUpstreams: () => requireHosts(ctx).views(busy),
     addUpstream: async ({ url, name, slots, token, insecure, caPem }, actor) => {

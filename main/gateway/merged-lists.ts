@@ -2,13 +2,12 @@ import type { FastifyReply } from 'fastify';
 import type { ModelAcl } from '../auth/model-acl';
 import { CONTROL_USER_AGENT } from '../ollama/client';
 import type { UpstreamHost } from '../upstreams/host';
-import { filterModelList } from './model-lists';
+import { filterModelList, MAX_LIST_BYTES } from './model-lists';
 import { sendProblem } from './problems';
 import type { ListShape } from './routes';
 
 /** A host that takes longer than this to list its models is left out of the answer. */
 const LIST_TIMEOUT_MS = 10_000;
-const MAX_LIST_BYTES = 16 * 1024 * 1024;
 
 type Listed = { host: string; body: Record<string, unknown> };
 

@@ -6,7 +6,7 @@ import { sendProblem } from './problems';
 import type { ListShape } from './routes';
 
 /** Model lists are small; anything larger than this from Ollama is not a model list. */
-const MAX_LIST_BYTES = 16 * 1024 * 1024;
+export const MAX_LIST_BYTES = 16 * 1024 * 1024;
 
 /** Keeps only the entries whose model the ACL allows; returns undefined when the JSON is not a list. */
 export function filterModelList(text: string, shape: ListShape, acl: ModelAcl): string | undefined {

@@ -57,7 +57,7 @@ export interface QueueSnapshot {
 
 export class Scheduler {
   private busy = 0;
-  private readonly busyIn = new Map<string, number>();
+  private readonly busyByPool = new Map<string, number>();
   /** How many waiters may be served by each pool. */
   private readonly waitingFor = new Map<string, number>();
   private readonly accounts = new Map<string, Account>();
@@ -81,10 +81,15 @@ export class Scheduler {
     return pool === LOCAL_POOL ? this.policy().slots : (this.poolSlots().get(pool) ?? 0);
   }
 
+  /** Requests holding a slot in a pool now. */
+  busyIn(pool: string): number {
+    return this.busyByPool.get(pool) ?? 0;
+  }
+
   /** Slots free in a pool now (Infinity without a limit), for choosing between hosts. */
   freeIn(pool: string): number {
     const slots = this.slotsOf(pool);
-    return slots === 0 ? Infinity : slots - (this.busyIn.get(pool) ?? 0);
+    return slots === 0 ? Infinity : slots - this.busyIn(pool);
   }
 
   /** Whether a request for these pools would wait (all their slots busy, or others already waiting). */
@@ -168,7 +173,7 @@ export class Scheduler {
 
   private grant(account: Account, client: Client, since: number, pool: string): Extract<Grant, { ok: true }> {
     this.busy++;
-    this.busyIn.set(pool, (this.busyIn.get(pool) ?? 0) + 1);
+    this.busyByPool.set(pool, (this.busyByPool.get(pool) ?? 0) + 1);
     account.running++;
     this.now = Math.max(this.now, account.served);
     account.served += 1 / Math.max(client.weight, 0.01);
@@ -182,7 +187,7 @@ export class Scheduler {
         if (released) return;
         released = true;
         this.busy--;
-        this.busyIn.set(pool, this.busyIn.get(pool)! - 1);
+        this.busyByPool.set(pool, this.busyByPool.get(pool)! - 1);
         account.running--;
         const held = this.clock() - grantedAt;
         this.holdMs = this.holdMs === 0 ? held : this.holdMs * 0.9 + held * 0.1;

@@ -107,7 +107,7 @@ export function sendToOllama(request: FastifyRequest, reply: FastifyReply, deps:
 
   /** Marks the host down and moves the request to the next candidate; false when there is none. */
   const moveOn = (failed: string, error: string, discard?: () => void): boolean => {
-    if (deps.hosts.size > 1 || context.candidates) deps.hosts.markFailed(failed, error);
+    if (deps.hosts.size > 1) deps.hosts.markFailed(failed, error);
     const rest = (context.candidates ?? []).filter((n) => !tried.includes(n) && deps.hosts.get(n)?.state !== 'down');
     if (rest.length === 0) return false;
     discard?.();
