@@ -28,6 +28,7 @@ import { Invites } from './share/invites';
 import type { Store } from './store/store';
 import { cachedHostNames, type HostNames } from './tls/addresses';
 import type { SecretVault } from './tls/files';
+import { AcmeIssuer, type AcmeIssuerOptions } from './tls/acme';
 import { TlsManager, type TlsMaterial } from './tls/tls-manager';
 import { UpstreamHosts } from './upstreams/hosts';
 import { upstreamGauge } from './upstreams/upstream-metrics';
@@ -49,6 +50,8 @@ export interface CoreOptions {
   hostNames?: () => HostNames;
   /** Where to look for the tailscale command (tests: a fake one). */
   tailscale?: string[];
+  /** The ACME authority's trust and DNS providers (tests: pebble's); else Let's Encrypt's, through the providers Gatehouse knows. */
+  acme?: Omit<AcmeIssuerOptions, 'tlsDir' | 'vault'>;
   /** How long running streams may go on after close() before their connections are cut. */
   closeGraceMs?: number;
   log?: Logger;
@@ -122,16 +125,20 @@ export async function buildServices(store: Store, settings: () => Readonly<Setti
   const account = new AdminAccount(store, Date.now, options.vault);
   const tokens = new TokenService(store, { actor: options.actor ?? 'system' });
   const invites = new Invites(store);
+  const tlsDir = dataPaths(options.dataDir).tlsDir;
+  const acme = new AcmeIssuer({ tlsDir, ...options.acme, ...(options.vault ? { vault: options.vault } : {}) });
+  const tls = options.tls === false ? undefined : new TlsManager({ tlsDir, settings: settings(), acme, ...(options.hostNames ? { hostNames: options.hostNames } : {}), ...(options.vault ? { vault: options.vault } : {}), ...(options.tailscale ? { tailscale: options.tailscale } : {}) });
+  const certificates = tls ? { tlsDir, acme, certificate: () => tls.served() } : { certificate: () => undefined };
   const control = closer.own(
-    new ControlApi({ store, settings, account, tokens, invites, overrides: options.overrides ?? {}, models, pulls, verifier, metering, ollama, serving, scheduler, queue, budgets, hosts, ...(options.vault ? { vault: options.vault, vaultDescription: options.vault.describe } : {}) }),
+    new ControlApi({ store, settings, account, tokens, invites, overrides: options.overrides ?? {}, models, pulls, verifier, metering, ollama, serving, scheduler, queue, budgets, hosts, ...certificates, ...(options.vault ? { vault: options.vault, vaultDescription: options.vault.describe } : {}) }),
     (c) => c.close(),
   );
-  const tls = options.tls === false ? undefined : new TlsManager({ tlsDir: dataPaths(options.dataDir).tlsDir, settings: settings(), ...(options.hostNames ? { hostNames: options.hostNames } : {}), ...(options.vault ? { vault: options.vault } : {}), ...(options.tailscale ? { tailscale: options.tailscale } : {}) });
   const material = await tls?.current();
   const localNames = options.hostNames ?? cachedHostNames(5000);
-  // The Tailscale name is one of this computer's own: invites and the dashboard answer to it.
-  const tailnetName = material?.source === 'tailscale' ? material.name : undefined;
-  const hostNames = tailnetName ? withName(localNames, tailnetName) : localNames;
+  // The certificate's public name (Tailscale's, or the owner's ACME domain even before its
+  // certificate arrives) is one of this computer's own: invites and the dashboard answer to it.
+  const publicName = material?.name ?? (settings().tlsMode === 'acme' ? settings().acmeDomain : '');
+  const hostNames = publicName ? withName(localNames, publicName) : localNames;
   const localCheck = options.isLocalClient ? undefined : closer.own(createLocalClientCheck(), (c) => c.stop());
   const security: SecuritySink = (event) => {
     metering.security(event);

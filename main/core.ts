@@ -71,7 +71,13 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     services.start();
 
     const listen = async (): Promise<ServingInfo> => {
-      const info = await startListening(gateway, services, { useTls, options, log, closer });
+      // A renewed certificate, or a new warning about it, is what the window and Share show next.
+      const onCertificate = (material: TlsMaterial) => {
+        services.material = material;
+        if (serving) serving = { ...serving, tls: tlsInfo(material), caPem: material.caCert ?? null };
+        services.control.certificateChanged();
+      };
+      const info = await startListening(gateway, services, { useTls, options, log, closer, onCertificate });
       serving = { urls: info.urls, tls: info.tls, caPem: services.material?.caCert ?? null, port: info.port, ...(info.webapp ? { webappPort: info.webapp.port } : {}) };
       if (options.controlSocket !== false) {
         const about = (): ServerInfo => ({ pid: process.pid, version, dataDir: options.dataDir, urls: info.urls, port: info.port, upstream: settings().upstream, kind: options.kind ?? 'serve' });
@@ -115,7 +121,12 @@ function refuseClearTextOnNetwork(settings: Readonly<Settings>, useTls: boolean,
 }
 
 /** Opens the port (after Ollama and the model list are up) and says where the gateway answers. */
-async function startListening(gateway: FastifyInstance, services: Services, run: { useTls: boolean; options: CoreOptions; log: Logger; closer: Closer }): Promise<ServingInfo> {
+/** What the window, Share and invites are told about the certificate. */
+function tlsInfo(material: TlsMaterial): NonNullable<ServingInfo['tls']> {
+  return { source: material.source, leafFingerprint: material.leafFingerprint, caFingerprint: material.caFingerprint, ...(material.name ? { name: material.name } : {}), ...(material.warning ? { warning: material.warning } : {}) };
+}
+
+async function startListening(gateway: FastifyInstance, services: Services, run: { useTls: boolean; options: CoreOptions; log: Logger; closer: Closer; onCertificate: (m: TlsMaterial) => void }): Promise<ServingInfo> {
   const { host, port } = services.settings();
   await services.beforeListen();
   try {
@@ -127,22 +138,20 @@ async function startListening(gateway: FastifyInstance, services: Services, run:
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const webapp = await startWebapp(services, run);
   if (services.tls) {
-    const timer = watchCertificate(services.tls, [gateway, ...(webapp ? [webapp.app] : [])], run.options.tlsCheckIntervalMs ?? 60_000, run.log);
+    const timer = watchCertificate(services.tls, [gateway, ...(webapp ? [webapp.app] : [])], run.options.tlsCheckIntervalMs ?? 60_000, run.log, run.onCertificate);
     run.closer.defer(() => clearInterval(timer));
   }
   if (!run.useTls && !isLoopback(host)) run.log.warn(`Serving PLAIN HTTP on ${host}:${actualPort}. API tokens cross the network unencrypted.`);
   const { material } = services;
-  // With Tailscale, its name comes first: the one address every teammate's system already trusts.
-  const tailscale = material?.source === 'tailscale' && material.name ? [`https://${material.name}:${actualPort}`] : [];
+  // With Tailscale or ACME, the certificate's name comes first: the one address every teammate's system already trusts.
+  const named = material?.name ? [`https://${material.name}:${actualPort}`] : [];
   if (material?.warning) run.log.warn(material.warning);
   return {
-    urls: [...tailscale, ...servingUrls(run.useTls ? 'https' : 'http', host, actualPort)],
+    urls: [...named, ...servingUrls(run.useTls ? 'https' : 'http', host, actualPort)],
     host,
     port: actualPort,
     ...(webapp ? { webapp: webapp.info } : {}),
-    tls: material
-      ? { source: material.source, leafFingerprint: material.leafFingerprint, caFingerprint: material.caFingerprint, ...(material.name ? { name: material.name } : {}), ...(material.warning ? { warning: material.warning } : {}) }
-      : null,
+    tls: material ? tlsInfo(material) : null,
   };
 }
 
@@ -157,17 +166,26 @@ async function closeGracefully(gateway: FastifyInstance, graceMs: number): Promi
 }
 
 /** Re-issues the certificate when addresses change or expiry nears, and swaps it in live. */
-function watchCertificate(tls: TlsManager, apps: FastifyInstance[], intervalMs: number, log: Logger): NodeJS.Timeout {
+function watchCertificate(tls: TlsManager, apps: FastifyInstance[], intervalMs: number, log: Logger, onCertificate: (m: TlsMaterial) => void): NodeJS.Timeout {
+  let checking = false;
   const timer = setInterval(() => {
+    // An ACME renewal can take longer than the interval: one check at a time.
+    if (checking) return;
+    checking = true;
+    const before = tls.served();
     tls
       .check()
       .then((next) => {
         if (!next) return;
+        onCertificate(next);
+        if (next.warning && next.warning !== before?.warning) log.warn(next.warning);
+        if (next.cert === before?.cert) return;
         // fastify was built with `https`, so its servers are TLS servers.
         for (const app of apps) (app.server as unknown as TlsServer).setSecureContext({ key: next.key, cert: next.cert });
         log.info(`TLS certificate renewed (SHA-256 ${next.leafFingerprint}).`);
       })
-      .catch((err: unknown) => log.error('Could not renew the TLS certificate; the current one stays in use.', err));
+      .catch((err: unknown) => log.error('Could not renew the TLS certificate; the current one stays in use.', err))
+      .finally(() => (checking = false));
   }, intervalMs);
   timer.unref();
   return timer;

@@ -59,6 +59,11 @@ export const ERRORS = {
   TLS_CUSTOM_UNREADABLE: 409,
   TLS_CUSTOM_INVALID: 409,
   TLS_TAILSCALE: 409,
+  // A certificate from an ACME authority (Let's Encrypt) could not be had: the DNS, the authority or its limits.
+  TLS_ACME_DNS: 502,
+  TLS_ACME_FAILED: 502,
+  TLS_ACME_RATE_LIMITED: 429,
+  TLS_ACME_UNAVAILABLE: 409,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof ERRORS;

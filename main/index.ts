@@ -14,6 +14,7 @@ import { loginItem } from './shell/login-item';
 import { createTray } from './shell/tray';
 import { trayHosts } from './shell/tray-model';
 import type { UpstreamView } from '../preload/types';
+import type { Overview } from '../preload/views';
 import { createUpdater } from './shell/updater';
 import { safeStorageVault } from './shell/vault';
 import { isAppUrl } from './shell/web-security';
@@ -153,6 +154,7 @@ function setupTray(shell: Shell, core: Core, window: BrowserWindow, gateway: { e
   core.control.on('ollama', (ollama) => tray.update({ ollama }));
   core.control.on('changed', ({ what }) => {
     tray.update({ paused: core.settings().paused });
+    if (what === 'certificate') void core.control.call('getOverview', {}, 'tray').then((o) => tray.update({ certificateWarning: (o as Overview).tls?.warning ?? null }));
     if (what === 'upstreams') void core.control.call('listUpstreams', {}, 'tray').then((hosts) => tray.update({ hosts: trayHosts(hosts as UpstreamView[]) }));
   });
   // Requests start and end: how many wait for the GPU, for the tooltip.

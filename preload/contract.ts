@@ -6,9 +6,10 @@
  */
 import { z } from 'zod';
 import type { EventName } from './channels';
+import { dnsProviderName, dnsToken, domainName, emailAddress, httpsUrl } from './certificate-rules';
 import { ollamaKeyLine, tokenName, tokenPolicyFields, tokenSecret, upstreamName } from './rules';
 import type { AdminSession, AdminStatus, Enrollment, InstalledModel, InviteView, LiveRequest, OllamaKeyView, OllamaStatus, PullJob, RunningModel, Settings, Snippet, TokenRecord, UpstreamView } from './types';
-import type { ActivityRow, Endpoint, Metrics, Overview, QueueView, SettingsView, ShareBundle, TokenView } from './views';
+import type { ActivityRow, CertificateView, Endpoint, Metrics, Overview, QueueView, SettingsView, ShareBundle, TlsStatus, TokenView } from './views';
 
 export type { OllamaKeyView, OllamaStatus, PullJob, Settings, Snippet, TokenRecord, InstalledModel, RunningModel, LiveRequest, InviteView, AdminStatus, Enrollment, AdminSession, UpstreamView };
 export type * from './views';
@@ -87,6 +88,18 @@ export const schemas = {
     .strict(),
   removeUpstream: z.object({ name: upstreamName }).strict(),
 
+  getTlsStatus: none,
+  /** A certificate from Let's Encrypt (or `directory`) for `domain`, proved by a TXT record at `dns`; `dnsToken` absent: the one kept. */
+  useAcme: z
+    .object({
+      domain: domainName('The domain'),
+      email: emailAddress('The email address'),
+      dns: dnsProviderName,
+      dnsToken: dnsToken.optional(),
+      directory: httpsUrl('The ACME directory').optional(),
+    })
+    .strict(),
+
   getOllamaStatus: none,
   ollamaAction: z.object({ action: z.enum(['start', 'stop', 'restart']) }).strict(),
   getOllamaLogs: none,
@@ -146,6 +159,9 @@ export interface Results {
   /** `warning`: what the owner should know (plain http). */
   addUpstream: { upstream: UpstreamView; warning: string | null };
   removeUpstream: { removed: string };
+  getTlsStatus: TlsStatus;
+  /** `message`: what happens next (the restart that puts it in service). */
+  useAcme: { certificate: CertificateView; message: string };
   getOllamaStatus: OllamaStatus | null;
   ollamaAction: OllamaStatus;
   getOllamaLogs: string[];
@@ -173,7 +189,7 @@ export interface Events extends Record<EventName, unknown> {
   pull: PullJob;
   live: LiveRequest[];
   /** Tokens, settings, pause or audit changed; the window refetches what it shows. */
-  changed: { what: 'tokens' | 'settings' | 'models' | 'upstreams' };
+  changed: { what: 'tokens' | 'settings' | 'models' | 'upstreams' | 'certificate' };
 }
 export { EVENT_NAMES, channelOf, eventChannelOf, type EventName } from './channels';
 

@@ -31,6 +31,8 @@ const bridge: GatehouseBridge = {
   listUpstreams: invoke('listUpstreams'),
   addUpstream: invoke('addUpstream'),
   removeUpstream: invoke('removeUpstream'),
+  getTlsStatus: invoke('getTlsStatus'),
+  useAcme: invoke('useAcme'),
   getOllamaStatus: invoke('getOllamaStatus'),
   ollamaAction: invoke('ollamaAction'),
   getOllamaLogs: invoke('getOllamaLogs'),

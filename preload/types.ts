@@ -207,8 +207,13 @@ export interface Settings {
   port: number;
   /** Where Ollama listens. Gatehouse keeps it on loopback and is the only door to it. */
   upstream: string;
-  /** 'local-ca': a certificate from Gatehouse's own CA; 'custom': the files below. */
-  tlsMode: 'local-ca' | 'custom' | 'tailscale';
+  /** 'local-ca': Gatehouse's own CA; 'tailscale': the *.ts.net name's; 'acme': Let's Encrypt's for acmeDomain; 'custom': the files below. */
+  tlsMode: 'local-ca' | 'custom' | 'tailscale' | 'acme';
+  /** With 'acme': the owner's name for this machine, the contact address, the DNS provider that proves it, the authority. */
+  acmeDomain: string;
+  acmeEmail: string;
+  acmeDns: string;
+  acmeDirectory: string;
   /** The web app Gatehouse guards (Open WebUI, say), where it listens; empty for none. */
   webappUpstream: string;
   /** The port Gatehouse serves it on, with the same certificate. */

@@ -9,7 +9,7 @@ export interface Endpoint {
 export interface Overview {
   endpoints: Endpoint[];
   /** `name` with Tailscale; `warning` when the certificate is not the one the settings ask for. */
-  tls: { source: 'local-ca' | 'custom' | 'tailscale'; caFingerprint: string | null; leafFingerprint: string; name?: string; warning?: string } | null;
+  tls: { source: 'local-ca' | 'custom' | 'tailscale' | 'acme'; caFingerprint: string | null; leafFingerprint: string; name?: string; warning?: string } | null;
   paused: boolean;
   ollama: OllamaStatus | null;
   today: { requests: number; errors: number; tokensIn: number; tokensOut: number };
@@ -94,4 +94,24 @@ export interface SettingsView {
   restartKeys: string[];
   /** How private keys are kept at rest: sealed by the OS keystore, or as owner-only files. */
   secretStorage: { encrypted: boolean; detail: string };
+}
+
+/** A certificate as people check it: for which names, from whom, until when. */
+export interface CertificateView {
+  names: string[];
+  issuer: string;
+  validFrom: string;
+  validTo: string;
+  /** When Gatehouse gets the next one (ACME: two thirds into its life); null when it does not. */
+  renewsAt: string | null;
+  fingerprint: string;
+}
+
+/** Which certificate is served and why (Settings → Certificate, gatehouse tls status). */
+export interface TlsStatus {
+  mode: 'local-ca' | 'custom' | 'tailscale' | 'acme';
+  /** What teammates are shown now; null when the gateway serves plain HTTP or has not started. */
+  serving: { source: 'local-ca' | 'custom' | 'tailscale' | 'acme'; name?: string; warning?: string; certificate: CertificateView } | null;
+  /** What ACME is set to, and the DNS providers Gatehouse can use. */
+  acme: { domain: string; email: string; dns: string; directory: string; hasToken: boolean; providers: string[] };
 }

@@ -164,6 +164,22 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/**
+ * A dispatcher that reaches any name at this computer and trusts only `ca`: a teammate whose DNS
+ * points the name here and whose system trusts the public CA (Let's Encrypt) that issued it.
+ */
+export function byName(ca: string): Agent {
+  const agent = new Agent({
+    connect: {
+      ca,
+      lookup: ((_host: string, options: { all?: boolean }, done: (...args: unknown[]) => void) =>
+        options.all ? done(null, [{ address: '127.0.0.1', family: 4 }]) : done(null, '127.0.0.1', 4)) as never,
+    },
+  });
+  after(() => agent.close());
+  return agent;
+}
+
 /** A fetch that trusts only `ca`, for the client libraries that take one (ollama, openai, Anthropic). */
 export function trustingFetch(ca: string): typeof fetch {
   const dispatcher = new Agent({ connect: { ca } });

@@ -1,5 +1,5 @@
 import type { Args, EventName, Events, Operation, Results } from '../../preload/contract';
-import { resolveDataDir } from '../config/paths';
+import { dataPaths, resolveDataDir } from '../config/paths';
 import { envOverrides, type Settings } from '../config/settings';
 import { ControlApi } from '../control/control-api';
 import { servingUrls } from '../share/endpoints';
@@ -7,6 +7,7 @@ import { OllamaClient } from '../ollama/client';
 import { PullJobs } from '../ollama/pull-jobs';
 import { Store } from '../store/store';
 import { UpstreamHosts } from '../upstreams/hosts';
+import { AcmeIssuer } from '../tls/acme';
 import { connectRunning, talkedTo } from './remote-control';
 
 /** Opens the store for one command and always closes it, so the CLI never holds the database. */
@@ -67,7 +68,8 @@ export async function withControl<T>(
     const pulls = new PullJobs(models, Date.now, (on) => hosts.get(on)?.client());
     // What a gateway with these settings serves (for invite links); the CLI itself serves nothing.
     const serving = () => ({ urls: servingUrls('https', settings().host, settings().port), tls: null, caPem: null });
-    const control = new ControlApi({ store, settings, overrides, models, pulls, serving, hosts });
+    const tlsDir = dataPaths(dataDir).tlsDir;
+    const control = new ControlApi({ store, settings, overrides, models, pulls, serving, hosts, tlsDir, acme: new AcmeIssuer({ tlsDir }) });
     try {
       const cli: CliControl = {
         call: <O extends Operation>(operation: O, args: Args<O>) => control.call(operation, args, 'cli') as Promise<Results[O]>,

@@ -98,6 +98,8 @@ async function printWelcome(core: Core, info: ServingInfo, dataDir: string, io: 
     io.out('  Clients trust it with: gatehouse tls ca > gatehouse-ca.crt (compare the fingerprint first).');
   } else if (info.tls?.source === 'tailscale') {
     io.out(`Tailscale certificate for ${info.tls.name ?? 'this machine'}: teammates in your tailnet need nothing installed.`);
+  } else if (info.tls?.source === 'acme') {
+    io.out(`Publicly trusted certificate for ${info.tls.name ?? 'your domain'}: teammates need nothing installed.`);
   } else if (info.tls) {
     io.out(`Certificate SHA-256: ${info.tls.leafFingerprint}`);
   }

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { Settings } from '../../preload/types';
+import { dnsProviderName, domainName, emailAddress, httpsUrl } from '../../preload/certificate-rules';
 import { DEFAULT_REGISTRIES, parseRegistryList } from '../auth/registries';
 import { parseArgument } from '../errors';
 import { formatCidrList, parseCidrList } from './cidr';
@@ -14,6 +15,10 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   tlsMode: 'local-ca',
   tlsCertFile: '',
   tlsKeyFile: '',
+  acmeDomain: '',
+  acmeEmail: '',
+  acmeDns: '',
+  acmeDirectory: 'https://acme-v02.api.letsencrypt.org/directory',
   trustLoopback: false,
   paused: false,
   bodyLimitMiB: 32,
@@ -114,7 +119,11 @@ export const SETTING_SCHEMAS = {
   // 0 asks the OS for a free port (scripts and tests); serve prints the one it got.
   port: intIn('port', 0, 65535),
   upstream: upstreamSchema,
-  tlsMode: z.enum(['local-ca', 'custom', 'tailscale'], { error: (issue) => `tlsMode must be "local-ca", "tailscale" or "custom", not ${shown(issue.input)}.` }),
+  tlsMode: z.enum(['local-ca', 'custom', 'tailscale', 'acme'], { error: (issue) => `tlsMode must be "local-ca", "tailscale", "acme" or "custom", not ${shown(issue.input)}.` }),
+  acmeDomain: z.union([z.literal(''), domainName('acmeDomain')]),
+  acmeEmail: z.union([z.literal(''), emailAddress('acmeEmail')]),
+  acmeDns: z.union([z.literal(''), dnsProviderName]),
+  acmeDirectory: httpsUrl('acmeDirectory'),
   tlsCertFile: filePath('tlsCertFile'),
   tlsKeyFile: filePath('tlsKeyFile'),
   trustLoopback: bool('trustLoopback'),

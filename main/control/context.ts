@@ -13,6 +13,7 @@ import type { Scheduler } from '../gateway/scheduler';
 import type { QueueMetrics } from '../metering/queue-metrics';
 import type { Invites } from '../share/invites';
 import type { Store } from '../store/store';
+import type { AcmeIssuer } from '../tls/acme';
 import type { SecretVault } from '../tls/files';
 import type { TlsMaterial } from '../tls/tls-manager';
 import type { UpstreamHosts } from '../upstreams/hosts';
@@ -20,7 +21,7 @@ import type { UpstreamHosts } from '../upstreams/hosts';
 /** What the running core is serving, once it listens. */
 export interface Serving {
   urls: string[];
-  tls: Pick<TlsMaterial, 'source' | 'leafFingerprint' | 'caFingerprint'> | null;
+  tls: Pick<TlsMaterial, 'source' | 'leafFingerprint' | 'caFingerprint' | 'name' | 'warning'> | null;
   /** The CA certificate (PEM) clients trust, when Gatehouse made it. */
   caPem: string | null;
   /** The port of the web app gate, when one runs. */
@@ -55,6 +56,11 @@ export interface ControlContext {
   hosts?: UpstreamHosts;
   /** Seals the tokens of other Gatehouses at rest (the tray app's OS keystore). */
   vault?: SecretVault;
+  /** Where the certificates live, and who gets ACME ones; absent only in tests that need neither. */
+  tlsDir?: string;
+  acme?: AcmeIssuer;
+  /** The certificate the running gateway serves now (absent in a CLI run). */
+  certificate?: () => TlsMaterial | undefined;
 }
 
 /** Every operation of the contract, each taking its parsed arguments and who asked. */

@@ -96,6 +96,11 @@ export class ControlApi {
     this.listeners.clear();
   }
 
+  /** The served certificate, or what is wrong with it, changed (a renewal, a failed one). */
+  certificateChanged(): void {
+    this.emit('changed', { what: 'certificate' });
+  }
+
   private emit<E extends EventName>(event: E, payload: Events[E]): void {
     for (const listener of this.listeners.get(event) ?? []) {
       try {

@@ -8,6 +8,7 @@ import { modelHandlers } from './models';
 import { overviewHandlers } from './overview';
 import { settingsHandlers } from './settings';
 import { shareHandlers } from './share';
+import { tlsHandlers } from './tls';
 import { tokenHandlers } from './tokens';
 import { upstreamHandlers } from './upstreams';
 
@@ -22,7 +23,7 @@ export function createHandlers(ctx: ControlContext, changed: HandlerContext['cha
     invites: ctx.invites ?? new Invites(ctx.store, clock),
     clock,
     changed,
-    endpoints: () => labelEndpoints(ctx.serving?.()?.urls ?? []),
+    endpoints: () => labelEndpoints(ctx.serving?.()?.urls ?? [], ctx.serving?.()?.tls?.source === 'acme' ? ctx.serving()?.tls?.name : undefined),
     caFingerprint: () => ctx.serving?.()?.tls?.caFingerprint ?? null,
   };
   return {
@@ -31,6 +32,7 @@ export function createHandlers(ctx: ControlContext, changed: HandlerContext['cha
     ...shareHandlers(context),
     ...modelHandlers(context),
     ...upstreamHandlers(context),
+    ...tlsHandlers(context),
     ...adminHandlers(context),
     ...settingsHandlers(context),
   } satisfies Handlers;

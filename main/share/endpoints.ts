@@ -14,12 +14,12 @@ export function servingUrls(scheme: 'http' | 'https', host: string, port: number
   return [url('localhost'), ...local, ...lanAddresses().filter((ip) => host === '::' || !ip.includes(':')).map(url)];
 }
 
-/** Names people recognise for each address the gateway answers on. */
-export function labelEndpoints(urls: string[]): Endpoint[] {
+/** Names people recognise for each address the gateway answers on; `domain`: the owner's, with a public certificate. */
+export function labelEndpoints(urls: string[], domain?: string): Endpoint[] {
   const short = hostname().toLowerCase();
   return urls.map((url) => {
     const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-    const label = isLoopback(host) ? 'This computer only' : host.endsWith('.ts.net') ? `${host} (Tailscale: trusted everywhere in your tailnet, nothing to install)` : host.endsWith('.local') ? `${short}.local (name on the local network)` : host.includes(':') || /^\d/.test(host) ? `Network address ${host}` : host;
+    const label = isLoopback(host) ? 'This computer only' : host === domain ? `${host} (your domain: trusted everywhere, nothing to install)` : host.endsWith('.ts.net') ? `${host} (Tailscale: trusted everywhere in your tailnet, nothing to install)` : host.endsWith('.local') ? `${short}.local (name on the local network)` : host.includes(':') || /^\d/.test(host) ? `Network address ${host}` : host;
     return { label, url };
   });
 }

@@ -45,7 +45,7 @@ export function trayLook(s: TrayState): TrayLook {
   const o = s.ollama;
   if (o?.exposure) return { icon: 'attention', tooltip: 'Ollama is reachable from your network without a token' };
   if (o && o.state !== 'running') return { icon: 'attention', tooltip: `Gatehouse: ${o.message}` };
-  if (s.certificateWarning) return { icon: 'attention', tooltip: "Gatehouse: serving its own certificate instead of Tailscale's (teammates see a warning); open the window for why" };
+  if (s.certificateWarning) return { icon: 'attention', tooltip: 'Gatehouse: a problem with the certificate (teammates may see a browser warning); open the window for why' };
   if (s.hosts?.down.length) return { icon: 'attention', tooltip: `Gatehouse: ${hostsDown(s.hosts)}` };
   const queue = s.waiting ? `, ${s.waiting} waiting for the GPU` : '';
   if (s.paused) return { icon: 'paused', tooltip: `Gatehouse: remote access paused (this computer only)${queue}` };

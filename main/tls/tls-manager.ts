@@ -2,21 +2,23 @@ import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ensurePrivateDir } from '../config/paths';
-import type { Settings } from '../config/settings';
+import { DEFAULT_SETTINGS, type Settings } from '../config/settings';
 import { GatehouseError } from '../errors';
 import { currentHostNames, type HostNames } from './addresses';
 import { withCreateLock } from './ca-lock';
 import { createCa, fingerprint, pemFile, issuedBy, issueLeaf, leafCovers, pairProblem, type CertificatePair } from './certificates';
 import { readIfExists, readSecret, writeFileAtomic, writeSecret, type SecretVault } from './files';
+import { AcmeIssuer } from './acme';
+import { AcmeCertificate, type AcmeSettings } from './acme-certificate';
 import { tailscaleCert, tailscaleStatus } from './tailscale';
 
 export interface TlsMaterial extends CertificatePair {
-  source: 'local-ca' | 'custom' | 'tailscale';
+  source: 'local-ca' | 'custom' | 'tailscale' | 'acme';
   leafFingerprint: string;
   /** Present with the local CA: what teammates install and compare. */
   caCert?: string;
   caFingerprint?: string;
-  /** With Tailscale: the machine's name, which the certificate is for. */
+  /** With Tailscale or ACME: the machine's public name, which the certificate is for. */
   name?: string;
   /** Why the certificate is not the one the settings ask for (Tailscale unusable: the local CA instead). */
   warning?: string;
@@ -26,13 +28,15 @@ const RENEW_MARGIN_MS = 30 * 86_400_000;
 
 export interface TlsManagerOptions {
   tlsDir: string;
-  settings: Pick<Settings, 'tlsMode' | 'tlsCertFile' | 'tlsKeyFile'>;
+  settings: Pick<Settings, 'tlsMode' | 'tlsCertFile' | 'tlsKeyFile'> & Partial<AcmeSettings>;
   /** Where to look for the tailscale command (tests: a fake one). */
   tailscale?: string[];
   hostNames?: () => HostNames;
   clock?: () => number;
   /** Seals the private keys at rest (the tray app's OS keystore). */
   vault?: SecretVault;
+  /** Gets ACME certificates (tests: from pebble); else Let's Encrypt's, through the providers Gatehouse knows. */
+  acme?: AcmeIssuer;
 }
 
 /**
@@ -46,10 +50,13 @@ export class TlsManager {
   private customStamp = '';
   private readonly hostNames: () => HostNames;
   private readonly clock: () => number;
+  private readonly acme: AcmeCertificate;
 
   constructor(private readonly options: TlsManagerOptions) {
     this.hostNames = options.hostNames ?? (() => currentHostNames());
     this.clock = options.clock ?? Date.now;
+    const issuer = options.acme ?? new AcmeIssuer({ tlsDir: options.tlsDir, ...(options.vault ? { vault: options.vault } : {}) });
+    this.acme = new AcmeCertificate(issuer, this.clock);
   }
 
   private get paths() {
@@ -93,24 +100,42 @@ export class TlsManager {
     });
   }
 
-  /** The material to serve with now, loading or issuing what is missing. */
-  async current(): Promise<TlsMaterial> {
-    this.material ??= await this.load();
+  /** What is served now, once `current()` has loaded it. */
+  served(): TlsMaterial | undefined {
     return this.material;
   }
 
-  /** Returns fresh material when the addresses, the expiry or the custom files changed; else undefined. */
+  /** The material to serve with now, loading or issuing what is missing. */
+  async current(): Promise<TlsMaterial> {
+    this.material ??= await this.load(false);
+    return this.material;
+  }
+
+  /**
+   * Returns fresh material when the addresses, the expiry, the custom files or what is wrong
+   * changed; else undefined. Called in the background, so it may wait for an ACME renewal.
+   */
   async check(): Promise<TlsMaterial | undefined> {
     const previous = await this.current();
-    const next = await this.load();
-    if (next.cert === previous.cert && next.key === previous.key) return undefined;
+    const next = await this.load(true);
+    if (next.cert === previous.cert && next.key === previous.key && next.warning === previous.warning) return undefined;
     this.material = next;
     return next;
   }
 
-  private async load(): Promise<TlsMaterial> {
+  private async load(wait: boolean): Promise<TlsMaterial> {
     const mode = this.options.settings.tlsMode;
+    if (mode === 'acme') return this.loadAcme(wait);
     return mode === 'custom' ? this.loadCustom() : mode === 'tailscale' ? this.loadTailscale() : this.loadLocal();
+  }
+
+  /** The ACME certificate for the owner's domain; while there is none, the local CA's, with why. */
+  private async loadAcme(wait: boolean): Promise<TlsMaterial> {
+    const settings = { ...DEFAULT_SETTINGS, ...this.options.settings };
+    const got = await this.acme.load(settings, wait);
+    if (!got.pair) return { ...(await this.loadLocal()), warning: `${got.warning} Meanwhile the local certificate authority's is served.` };
+    const { cert, key } = got.pair;
+    return { source: 'acme', cert, key, leafFingerprint: fingerprint(cert), name: settings.acmeDomain, ...(got.warning ? { warning: got.warning } : {}) };
   }
 
   /**

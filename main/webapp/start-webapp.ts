@@ -47,7 +47,7 @@ export async function startWebapp(services: Services, run: { useTls: boolean; lo
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : webappPort;
-  const tailscale = services.material.source === 'tailscale' && services.material.name ? [`https://${services.material.name}:${port}`] : [];
-  return { info: { urls: [...tailscale, ...servingUrls('https', host, port)], port, upstream: settings.webappUpstream }, app };
+  const named = services.material.name ? [`https://${services.material.name}:${port}`] : [];
+  return { info: { urls: [...named, ...servingUrls('https', host, port)], port, upstream: settings.webappUpstream }, app };
 }
 

@@ -1,25 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import OpenAI from 'openai';
-import { Agent } from 'undici';
 import { createCa, issueLeaf } from '../../main/tls/certificates';
 import { tlsCommand } from '../../main/cli/tls';
 import { installFakeTailscale } from '../fixtures/fake-tailscale';
 import type { Results } from '../../preload/contract';
-import { call, startHarness, tempDir } from '../helpers';
+import { byName, call, startHarness, tempDir } from '../helpers';
 
 const NAME = 'gpu.tail1234.ts.net';
 const DAY = 86_400_000;
-
-/** Connects by the Tailscale name (resolved to this computer) trusting only `ca`, as a teammate's system would trust Let's Encrypt. */
-const byName = (ca: string) =>
-  new Agent({
-    connect: {
-      ca,
-      lookup: ((_host: string, options: { all?: boolean }, done: (...args: unknown[]) => void) =>
-        options.all ? done(null, [{ address: '127.0.0.1', family: 4 }]) : done(null, '127.0.0.1', 4)) as never,
-    },
-  });
 
 describe("Tailscale's certificate", async () => {
   // Stands in for Let's Encrypt, which issues Tailscale's certificates: the only CA clients trust here.

@@ -1,0 +1,70 @@
+import { join } from 'node:path';
+import type { TlsStatus } from '../../preload/views';
+import type { Settings } from '../config/settings';
+import { GatehouseError } from '../errors';
+import { LETS_ENCRYPT, type AcmeIssuer } from '../tls/acme';
+import { certificateView } from '../tls/certificate-view';
+import { readIfExists } from '../tls/files';
+import { localOnly } from './admin';
+import type { HandlerContext, Handlers } from './context';
+
+/** Where each mode keeps the certificate it serves. */
+function certificateFile(settings: Readonly<Settings>, tlsDir: string): string | undefined {
+  if (settings.tlsMode === 'custom') return settings.tlsCertFile || undefined;
+  return join(tlsDir, { 'local-ca': 'server.crt', tailscale: 'tailscale.crt', acme: 'acme.crt' }[settings.tlsMode]);
+}
+
+const requireAcme = (ctx: HandlerContext): AcmeIssuer => {
+  if (!ctx.acme) throw new GatehouseError('TLS_ACME_UNAVAILABLE', 'This Gatehouse was started without certificates (plain HTTP).', 'Start it without --no-tls.');
+  return ctx.acme;
+};
+
+/** The served certificate: the running gateway's, else the one on disk that the next start serves. */
+function serving(ctx: HandlerContext): TlsStatus['serving'] {
+  const settings = ctx.settings();
+  const material = ctx.certificate?.();
+  if (material) {
+    const { source, name, warning, cert } = material;
+    return { source, ...(name ? { name } : {}), ...(warning ? { warning } : {}), certificate: certificateView(cert, source === 'acme') };
+  }
+  if (ctx.certificate || !ctx.tlsDir) return null; // a gateway on plain HTTP
+  const file = certificateFile(settings, ctx.tlsDir);
+  const pem = file ? readIfExists(file) : undefined;
+  if (!pem) return null;
+  try {
+    return { source: settings.tlsMode, ...(settings.tlsMode === 'acme' ? { name: settings.acmeDomain } : {}), certificate: certificateView(pem, settings.tlsMode === 'acme') };
+  } catch {
+    return null;
+  }
+}
+
+/** Which certificate is served, and getting one from an ACME authority (Let's Encrypt). */
+export function tlsHandlers(ctx: HandlerContext): Pick<Handlers, 'getTlsStatus' | 'useAcme'> {
+  return {
+    getTlsStatus: () => {
+      const settings = ctx.settings();
+      return {
+        mode: settings.tlsMode,
+        serving: serving(ctx),
+        acme: { domain: settings.acmeDomain, email: settings.acmeEmail, dns: settings.acmeDns, directory: settings.acmeDirectory, hasToken: ctx.acme?.hasToken() ?? false, providers: ctx.acme?.providers() ?? [] },
+      };
+    },
+    // The certificate is got first: the settings change only once there is one to serve.
+    useAcme: async ({ domain, email, dns, dnsToken, directory }, actor) => {
+      if (actor === 'remote-admin') throw localOnly('change the certificate');
+      const acme = requireAcme(ctx);
+      const chosen = directory ?? ctx.settings().acmeDirectory;
+      const pair = await acme.issue({ domain, email, dns, directory: chosen, ...(dnsToken ? { dnsToken } : {}) });
+      const changes: Partial<Settings> = { tlsMode: 'acme', acmeDomain: domain, acmeEmail: email, acmeDns: dns, acmeDirectory: chosen };
+      ctx.store.audited({ actor, action: 'tls.acme', target: domain, detail: JSON.stringify({ dns, directory: chosen }) }, () => {
+        for (const [key, value] of Object.entries(changes)) ctx.store.setSetting(key as keyof Settings, value, actor);
+      });
+      ctx.changed('settings');
+      const authority = chosen === LETS_ENCRYPT ? "Let's Encrypt" : 'The ACME authority';
+      return {
+        certificate: certificateView(pair.cert, true),
+        message: `${authority} issued a certificate for ${domain}. From its next start Gatehouse serves it: teammates use https://${domain}:<port> with nothing to install, once ${domain} points at this computer in DNS. Restart Gatehouse now.`,
+      };
+    },
+  };
+}
