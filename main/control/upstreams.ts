@@ -6,6 +6,7 @@ import { GatehouseError, UsageError } from '../errors';
 import type { OllamaClient } from '../ollama/client';
 import { checkAddress, parseUpstreamUrl, type UpstreamUrl } from '../upstreams/egress';
 import { sealToken, type UpstreamHosts } from '../upstreams/hosts';
+import { localOnly } from './admin';
 import type { HandlerContext, Handlers } from './context';
 
 /** A name for a host from its address: `gpu2.lan` → `gpu2`, `10.0.0.7` → `10-0-0-7`. */
@@ -58,6 +59,8 @@ export function upstreamHandlers(ctx: HandlerContext): Pick<Handlers, 'listUpstr
   return {
     listUpstreams: () => requireHosts(ctx).views(busy),
     addUpstream: async ({ url, name, slots, token, insecure, caPem }, actor) => {
+      // Where prompts go is a trust boundary, like the upstream setting: a stolen remote session must not move it.
+      if (actor === 'remote-admin') throw localOnly('add an Ollama host');
       const hosts = requireHosts(ctx);
       const target = parseUpstreamUrl(url, insecure);
       const rows = ctx.store.upstreams.all();
@@ -79,6 +82,7 @@ export function upstreamHandlers(ctx: HandlerContext): Pick<Handlers, 'listUpstr
       return { upstream: hosts.get(chosen)!.view(busy(chosen)), warning };
     },
     removeUpstream: ({ name }, actor) => {
+      if (actor === 'remote-admin') throw localOnly('remove an Ollama host');
       if (name === LOCAL_UPSTREAM) throw new UsageError('The local Ollama cannot be removed; it is the upstream setting.', 'Change it with gatehouse config set upstream URL.');
       const removed = ctx.store.audited({ actor, action: 'upstream.removed', target: name, detail: null }, () => ctx.store.upstreams.remove(name));
       if (!removed) throw new GatehouseError('UPSTREAM_NOT_FOUND', `There is no Ollama host called "${name}".`, 'See them with gatehouse upstreams list.');

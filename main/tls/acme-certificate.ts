@@ -79,7 +79,8 @@ export class AcmeCertificate {
           this.retryAt = 0;
         },
         (err: unknown) => {
-          this.failure = describeError(err).replace(/([^.])$/, '$1.');
+          // A rate limit's fix only says when Gatehouse tries again, which the warning says anyway.
+          this.failure = (err instanceof AcmeRateLimited ? err.message : describeError(err)).replace(/([^.])$/, '$1.');
           this.retryAt = err instanceof AcmeRateLimited && err.retryAt ? Math.max(err.retryAt, this.clock() + 60_000) : this.clock() + RETRY_AFTER_FAILURE_MS;
         },
       )

@@ -143,6 +143,23 @@ describe('remote administration with password and TOTP', async () => {
     assert.equal(allowed.status, 200, 'other settings still change remotely');
   });
 
+  it('keeps where prompts go and which certificate is served to this computer: Ollama hosts and ACME', async () => {
+    // The ACME settings change only through useAcme, from anywhere: a plain setting change is refused outright.
+    const attempts: Array<[string, unknown, number]> = [
+      ['addUpstream', { url: 'http://127.0.0.1:26001', insecure: true }, 403],
+      ['removeUpstream', { name: 'lab' }, 403],
+      ['useAcme', { domain: 'evil.example.com', email: 'x@evil.example.com', dns: 'cloudflare', dnsToken: 'stolen' }, 403],
+      ['updateSettings', { changes: { acmeDomain: 'evil.example.com' } }, 400],
+    ];
+    for (const [op, args, status] of attempts) {
+      const res = await remote.api(op, args);
+      assert.equal(res.status, status, `${op}: ${res.text}`);
+    }
+    assert.equal(h.core.store.upstreams.all().length, 0, 'no host was added');
+    assert.equal(h.core.settings().acmeDomain, '');
+    assert.equal(h.core.settings().tlsMode, 'local-ca');
+  });
+
   it('keeps the dashboard responsive while many wrong passwords from many addresses are checked', async () => {
     const guesses = Array.from({ length: 48 }, (_, i) => client(h, `127.0.1.${(i % 12) + 1}`).login('wrong-password-123456', '333333').then((r) => r.status));
     const started = performance.now();
