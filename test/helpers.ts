@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -138,6 +138,13 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+}
+
+/** Why a test that needs these Debian packages' commands cannot run here (CI installs them all). */
+export function commandsMissing(...commands: string[]): string | undefined {
+  if (process.env.CI) return undefined;
+  const missing = commands.filter((c) => !['/usr/bin', '/usr/sbin', '/usr/local/bin'].some((dir) => existsSync(join(dir, c))));
+  return missing.length ? `needs ${missing.join(', ')} (Debian: apt-get install pebble libnss3-tools; CI installs them)` : undefined;
 }
 
 /** A TCP port on 127.0.0.1 that nothing listens on right now. */

@@ -10,3 +10,4 @@ import './window-ipc.suite';
 import './landing.suite';
 import './journey.suite';
 import './webapp.suite';
+import './public-cert.suite';

@@ -1,4 +1,6 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -24,6 +26,30 @@ export async function launchChromium(executablePath = CHROMIUM): Promise<Browser
   });
   after(() => browser.close());
   mkdirSync(SCREENSHOTS, { recursive: true });
+  return browser;
+}
+
+/**
+ * Chromium as a teammate's computer runs it: it trusts `rootPem` the way Linux desktops trust a
+ * root (the user's NSS database, made with certutil in a fresh HOME) and no other extra CA, and
+ * its DNS sends `names` to this computer. Nothing accepts a certificate error.
+ */
+export async function launchTrustingChromium(rootPem: string, names: string[]): Promise<Browser> {
+  const home = mkdtempSync(join(tmpdir(), 'gatehouse-chromium-home-'));
+  const db = join(home, '.pki', 'nssdb');
+  mkdirSync(db, { recursive: true });
+  writeFileSync(join(home, 'root.pem'), rootPem);
+  execFileSync('certutil', ['-N', '-d', `sql:${db}`, '--empty-password']);
+  execFileSync('certutil', ['-A', '-d', `sql:${db}`, '-n', 'test-public-root', '-t', 'C,,', '-i', join(home, 'root.pem')]);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    env: { ...process.env, HOME: home },
+    args: ['--disable-dev-shm-usage', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--host-resolver-rules=${names.map((n) => `MAP ${n} 127.0.0.1`).join(', ')}`],
+  });
+  after(async () => {
+    await browser.close();
+    rmSync(home, { recursive: true, force: true });
+  });
   return browser;
 }
 

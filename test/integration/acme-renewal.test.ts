@@ -6,12 +6,12 @@ import { AcmeIssuer, type AcmeIssuerOptions } from '../../main/tls/acme';
 import { RETRY_AFTER_FAILURE_MS } from '../../main/tls/acme-certificate';
 import { TlsManager } from '../../main/tls/tls-manager';
 import { startPebble } from '../fixtures/pebble';
-import { call, eventually, startHarness, tempDir } from '../helpers';
+import { call, commandsMissing, eventually, startHarness, tempDir } from '../helpers';
 
 const DOMAIN = 'gpu.example.test';
 const EMAIL = 'owner@example.test';
 
-describe('renewing the ACME certificate', async () => {
+describe('renewing the ACME certificate', { skip: commandsMissing('pebble') }, async () => {
   const pebble = await startPebble();
   after(() => pebble.close());
   const issuerOptions = (tlsDir: string): AcmeIssuerOptions => ({ tlsDir, trust: pebble.trust, providers: pebble.providers, recordVisible: () => Promise.resolve(true), propagationMs: 2000 });
@@ -84,7 +84,7 @@ describe('renewing the ACME certificate', async () => {
   });
 });
 
-describe('a running Gatehouse that gets its ACME certificate in the background', async () => {
+describe('a running Gatehouse that gets its ACME certificate in the background', { skip: commandsMissing('pebble') }, async () => {
   const pebble = await startPebble();
   after(() => pebble.close());
 

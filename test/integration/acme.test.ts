@@ -6,14 +6,14 @@ import OpenAI from 'openai';
 import type { Results } from '../../preload/contract';
 import { tlsCommand } from '../../main/cli/tls';
 import { startPebble } from '../fixtures/pebble';
-import { byName, call, startHarness, tempDir } from '../helpers';
+import { byName, call, commandsMissing, startHarness, tempDir } from '../helpers';
 
 const DOMAIN = 'gpu.example.test';
 const EMAIL = 'owner@example.test';
 const DNS_TOKEN = 'cf-Token_1234567890';
 const vault = { describe: 'test vault', seal: (p: string) => Buffer.from(`v:${Buffer.from(p).toString('hex')}`), open: (b: Buffer) => Buffer.from(b.toString().slice(2), 'hex').toString() };
 
-describe("a certificate from an ACME authority (Let's Encrypt), proved by DNS", async () => {
+describe("a certificate from an ACME authority (Let's Encrypt), proved by DNS", { skip: commandsMissing('pebble') }, async () => {
   const pebble = await startPebble();
   after(() => pebble.close());
   const acme = { trust: pebble.trust, providers: pebble.providers, recordVisible: (fqdn: string, value: string) => pebble.recordVisible(fqdn, value), propagationMs: 5000 };
@@ -92,7 +92,7 @@ describe("a certificate from an ACME authority (Let's Encrypt), proved by DNS", 
   });
 });
 
-describe('when the authority cannot confirm the DNS record', async () => {
+describe('when the authority cannot confirm the DNS record', { skip: commandsMissing('pebble') }, async () => {
   const pebble = await startPebble();
   after(() => pebble.close());
 
