@@ -4,7 +4,7 @@ import { after, describe, it } from 'node:test';
 import { sharePayload, type Results } from '../../preload/contract';
 import { startPebble } from '../fixtures/pebble';
 import { commandsMissing, startHarness, tempDir } from '../helpers';
-import { browserMissing, launchTrustingChromium, SCREENSHOTS } from './browser';
+import { browserMissing, dashboardContext, launchChromium, launchTrustingChromium, SCREENSHOTS } from './browser';
 
 const DOMAIN = 'gpu.example.test';
 
@@ -14,16 +14,35 @@ describe("a teammate's Chromium and the ACME certificate", { skip: browserMissin
   const acme = { trust: pebble.trust, providers: pebble.providers, recordVisible: () => Promise.resolve(true), propagationMs: 2000 };
   const dataDir = tempDir();
   const setup = await startHarness({ dataDir, acme });
-  await setup.core.control.call('useAcme', { domain: DOMAIN, email: 'owner@example.test', dns: 'testdns', dnsToken: 'token', directory: pebble.directory }, 'window');
-  await setup.core.close();
-  const h = await startHarness({ dataDir, acme });
-  const endpoint = `https://${DOMAIN}:${h.info.port}`;
-  const browser = await launchTrustingChromium(await pebble.root(), [DOMAIN]);
-  const page = await browser.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
 
-  it('opens the Share link by name with no certificate warning and no CA to install', async () => {
+  it("is got by the owner in Settings → Certificate, which then says what it serves", async () => {
+    const { page, errors } = await dashboardContext(await launchChromium());
+    await page.goto(setup.core.adminLink()!.url);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.goto(page.url().replace(/#.*$/, '#/settings'));
+    const card = page.getByRole('form', { name: 'Get a certificate for your domain' });
+    await card.getByLabel('Name for this computer').fill(DOMAIN);
+    await card.getByLabel(/Your email/).fill('owner@example.test');
+    await card.getByLabel("Who serves the domain's DNS").selectOption('testdns');
+    await card.getByLabel(/DNS API token/).fill('dns-token');
+    await card.getByText('Another certificate authority').click();
+    await card.getByLabel('ACME directory address').fill(pebble.directory);
+    await card.getByRole('button', { name: 'Get certificate' }).click();
+    await page.getByRole('status').filter({ hasText: `issued a certificate for ${DOMAIN}` }).waitFor();
+    assert.equal(setup.core.settings().tlsMode, 'acme');
+    await page.screenshot({ path: join(SCREENSHOTS, 'settings-certificate-acme.png'), fullPage: true });
+    assert.deepEqual(errors, []);
+  });
+
+  it('is served by name after the restart: the Share link opens with no certificate warning and no CA to install', async () => {
+    await setup.core.close();
+    // Started inside the test, so it is closed when the test ends.
+    const h = await startHarness({ dataDir, acme });
+    const endpoint = `https://${DOMAIN}:${h.info.port}`;
+    const browser = await launchTrustingChromium(await pebble.root(), [DOMAIN]);
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
     const share = (await h.core.control.call('getShareInfo', {}, 'window')) as Results['getShareInfo'];
     assert.equal(share.endpoints[0]?.url, endpoint);
     const token = h.token('acme-chromium');
@@ -36,9 +55,7 @@ describe("a teammate's Chromium and the ACME certificate", { skip: browserMissin
     assert.equal(version, 200);
     await page.screenshot({ path: join(SCREENSHOTS, 'share-landing-public-certificate.png'), fullPage: true });
     assert.deepEqual(errors, []);
-  });
-
-  it('still refuses the certificate for an address it does not name: the trust is real', async () => {
+    // The trust is real: an address the certificate does not name is refused.
     await assert.rejects(page.goto(`https://127.0.0.1:${h.info.port}/`), /ERR_CERT_COMMON_NAME_INVALID/);
   });
 });

@@ -3,6 +3,7 @@ import type { Settings as SettingsData } from '../../../preload/contract';
 import { api, inDesktopApp } from '../api';
 import { useAction, useLoad } from '../hooks';
 import { Card, ErrorNote, Loading } from '../ui';
+import { Certificate } from './Certificate';
 import { RemoteAdmin } from './RemoteAdmin';
 import { Upstreams } from './Upstreams';
 
@@ -28,7 +29,7 @@ const GROUPS: Array<{ title: string; fields: Field[] }> = [
   {
     title: 'Certificate',
     fields: [
-      { key: 'tlsMode', label: 'Certificate', type: 'select', options: [['local-ca', "Gatehouse's own certificate authority"], ['tailscale', "Tailscale's certificate (teammates in the tailnet install nothing)"], ['custom', 'My own certificate files']] },
+      { key: 'tlsMode', label: 'Certificate', type: 'select', options: [['local-ca', "Gatehouse's own certificate authority"], ['tailscale', "Tailscale's certificate (teammates in the tailnet install nothing)"], ['acme', "Let's Encrypt's for my domain (get it in Certificate above)"], ['custom', 'My own certificate files']] },
       { key: 'tlsCertFile', label: 'Certificate file (PEM)', type: 'text', when: (v) => v('tlsMode') === 'custom' },
       { key: 'tlsKeyFile', label: 'Private key file (PEM)', type: 'text', when: (v) => v('tlsMode') === 'custom' },
     ],
@@ -102,6 +103,7 @@ export function Settings() {
 
   return (
     <>
+    <Certificate />
     <RemoteAdmin />
     <Upstreams />
     <form onSubmit={(e) => void submit(e)} className="grid">
