@@ -5,25 +5,31 @@ import { tailscaleStatus } from '../tls/tailscale';
 import { fingerprint } from '../tls/certificates';
 import { TlsManager } from '../tls/tls-manager';
 import type { Command } from 'commander';
-import { withControl, withStoreAsync, type Output } from './context';
+import { withControl, withStore, type Output } from './context';
 import { action, command, dataDirOption, runCommand, type Ran } from './program';
 
 async function tls(what: 'ca' | 'fingerprint', dataDirFlag: string | undefined, io: Output): Promise<number> {
   const dataDir = resolveDataDir(dataDirFlag);
-  return withStoreAsync(dataDir, async (store) => {
-    const { settings } = store.settings.load();
-    const manager = new TlsManager({ tlsDir: dataPaths(dataDir).tlsDir, settings });
-    if (what === 'ca') {
-      if (settings.tlsMode === 'custom') throw new UsageError('This Gatehouse uses your own certificate, not its local CA.');
-      if (settings.tlsMode === 'tailscale' || settings.tlsMode === 'acme') io.err(`(This Gatehouse serves ${settings.tlsMode === 'acme' ? `a Let's Encrypt certificate for ${settings.acmeDomain}` : "Tailscale's certificate"}, which teammates' systems already trust; this is the local CA it falls back to.)`);
-      io.out((await manager.ca()).cert.trimEnd());
-      return 0;
-    }
-    const material = await manager.current();
-    if (material.caFingerprint) io.out(`CA      SHA-256 ${material.caFingerprint}`);
-    io.out(`Server  SHA-256 ${fingerprint(material.cert)}`);
+  const { settings } = withStore(dataDir, (store) => store.settings.load());
+  const manager = new TlsManager({ tlsDir: dataPaths(dataDir).tlsDir, settings });
+  if (what === 'ca') {
+    if (settings.tlsMode === 'custom') throw new UsageError('This Gatehouse uses your own certificate, not its local CA.');
+    if (settings.tlsMode === 'tailscale' || settings.tlsMode === 'acme') io.err(`(This Gatehouse serves ${settings.tlsMode === 'acme' ? `a publicly trusted certificate for ${settings.acmeDomain}` : "Tailscale's certificate"}, which teammates' systems already trust; this is the local CA it falls back to.)`);
+    io.out((await manager.ca()).cert.trimEnd());
     return 0;
-  });
+  }
+  // An ACME certificate is read as it is served (or on disk), never ordered by this command.
+  if (settings.tlsMode === 'acme') {
+    const status = await withControl(dataDirFlag, (control) => control.call('getTlsStatus', {}));
+    if (!status.serving) throw new GatehouseError('TLS_ACME_UNAVAILABLE', 'There is no ACME certificate yet.', 'Get one with gatehouse tls use acme --domain …');
+    if (status.serving.source === 'local-ca') io.out(`CA      SHA-256 ${fingerprint((await manager.ca()).cert)}`);
+    io.out(`Server  SHA-256 ${status.serving.certificate.fingerprint}`);
+    return 0;
+  }
+  const material = await manager.current();
+  if (material.caFingerprint) io.out(`CA      SHA-256 ${material.caFingerprint}`);
+  io.out(`Server  SHA-256 ${fingerprint(material.cert)}`);
+  return 0;
 }
 
 const MODES: Record<TlsStatus['mode'], string> = {
@@ -34,7 +40,7 @@ const MODES: Record<TlsStatus['mode'], string> = {
 };
 
 async function status(dataDirFlag: string | undefined, json: boolean, io: Output): Promise<number> {
-  const tls = await withControl(dataDirFlag, (control) => control.call('getTlsStatus', {}));
+  const tls = await withControl(dataDirFlag, (control) => control.call('getTlsStatus', {}), {}, io);
   // A Gatehouse that is not running says nothing of Tailscale: ask it here.
   const tailscale = tls.mode === 'tailscale' && !tls.serving?.warning ? await tailscaleStatus() : null;
   const problem = tls.serving?.warning ?? (tailscale && !tailscale.ready ? `${tailscale.message} ${tailscale.fix} Until then the local certificate authority is served.` : null);

@@ -7,7 +7,7 @@ import { ensurePrivateDir } from '../config/paths';
 import { GatehouseError } from '../errors';
 import { DNS_PROVIDERS, type DnsProvider, type DnsProviderFactory } from './acme-dns';
 import type { CertificatePair } from './certificates';
-import { readIfExists, readSecret, writeSecret, type SecretVault } from './files';
+import { readIfExists, readSecret, writeFileAtomic, writeSecret, type SecretVault } from './files';
 
 export const LETS_ENCRYPT = acme.directory.letsencrypt.production;
 
@@ -110,7 +110,7 @@ export class AcmeIssuer {
 
   /** The certificate last issued, as on disk (the key unsealed), if any. */
   stored(): CertificatePair | undefined {
-    const cert = readSecret(this.files.cert, undefined);
+    const cert = readIfExists(this.files.cert);
     const key = readSecret(this.files.key, this.options.vault);
     return cert && key ? { cert, key } : undefined;
   }
@@ -128,7 +128,7 @@ export class AcmeIssuer {
       }
     });
     writeSecret(this.files.key, pair.key, this.options.vault);
-    writeSecret(this.files.cert, pair.cert, undefined);
+    writeFileAtomic(this.files.cert, pair.cert, 0o644);
     if (request.dnsToken) writeSecret(this.files.token, request.dnsToken, this.options.vault);
     return pair;
   }

@@ -80,15 +80,44 @@ describe("a certificate from an ACME authority (Let's Encrypt), proved by DNS", 
     assert.deepEqual({ ...status.acme, providers: undefined }, { domain: DOMAIN, email: EMAIL, dns: 'testdns', directory: pebble.directory, hasToken: true, providers: undefined });
   });
 
-  it('says which certificate is served with gatehouse tls status, asking the running Gatehouse', async () => {
+  it('says which certificate is served with gatehouse tls status, from the files or from the running Gatehouse', async () => {
     const out: string[] = [];
-    const io = { out: (t: string) => out.push(t), err: () => undefined };
-    await tlsCommand(['status', '--data-dir', dataDir], io);
+    const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t) };
+    const check = async () => {
+      out.length = 0;
+      await tlsCommand(['status', '--data-dir', dataDir], io);
+      const text = out.join('\n');
+      assert.match(text, /Mode: +an ACME certificate/);
+      assert.match(text, new RegExp(`Names: +${DOMAIN.replace(/\./g, '\\.')}`));
+      assert.match(text, /Renews: +20\d\d-/);
+      assert.doesNotMatch(text, /Problem/);
+      return text;
+    };
+    assert.doesNotMatch(await check(), /through the running Gatehouse/);
+    const h = await startHarness({ dataDir, acme, vault });
+    assert.match(await check(), /through the running Gatehouse/);
+    out.length = 0;
+    const orders = pebble.log.length;
+    await tlsCommand(['fingerprint', '--data-dir', dataDir], io);
+    assert.ok(out.includes(`Server  SHA-256 ${h.info.tls!.leafFingerprint}`), out.join('\n'));
+    assert.equal(pebble.log.length, orders, 'reading the fingerprint orders nothing');
+  });
+
+  it('is got with gatehouse tls use acme, through the running Gatehouse, which keeps the token', async () => {
+    const h = await startHarness({ dataDir, acme, vault });
+    const out: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t) };
+    await assert.rejects(tlsCommand(['use', 'acme', '--domain', 'cli.example.test', '--data-dir', dataDir], io), /Say --email, --dns/);
+    // No --dns-token: the one kept from the first certificate is used.
+    const code = await tlsCommand(['use', 'acme', '--domain', 'CLI.example.test', '--email', EMAIL, '--dns', 'testdns', '--directory', pebble.directory, '--data-dir', dataDir], io);
+    assert.equal(code, 0, out.join('\n'));
     const text = out.join('\n');
-    assert.match(text, /Mode: +an ACME certificate/);
-    assert.match(text, new RegExp(`Names: +${DOMAIN.replace(/\./g, '\\.')}`));
-    assert.match(text, /Renews: +20\d\d-/);
-    assert.doesNotMatch(text, /Problem/);
+    assert.match(text, /through the running Gatehouse/);
+    assert.match(text, /issued a certificate for cli\.example\.test\. From its next start .* Restart Gatehouse now\./);
+    assert.match(text, /Valid until 20\d\d-.*renews it from 20\d\d-/);
+    assert.equal(h.core.settings().acmeDomain, 'cli.example.test');
+    const audit = h.core.store.metering.auditSince(0).filter((a) => a.action === 'tls.acme').at(-1);
+    assert.equal(audit?.actor, 'cli');
   });
 });
 
