@@ -77,6 +77,7 @@ export function Overview() {
           </p>
         )}
         {data.tls?.source === 'tailscale' && <p className="muted small">Tailscale&apos;s certificate for {data.tls.name}: teammates in your tailnet need nothing installed.</p>}
+        {data.tls?.source === 'acme' && <p className="muted small">A publicly trusted certificate for {data.tls.name}: teammates need nothing installed.</p>}
         {data.tls?.warning && (
           <p className="warn" role="alert">
             {data.tls.warning}
