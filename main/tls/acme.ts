@@ -108,6 +108,18 @@ export class AcmeIssuer {
     return readIfExists(this.files.token) !== undefined;
   }
 
+  /** The token kept for `dns`: it is kept with its provider's name, so it never goes to another provider. */
+  private keptToken(dns: string): string | undefined {
+    const kept = readSecret(this.files.token, this.options.vault);
+    if (!kept) return undefined;
+    try {
+      const parsed = JSON.parse(kept) as { dns?: unknown; token?: unknown };
+      return parsed.dns === dns && typeof parsed.token === 'string' ? parsed.token : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The certificate last issued, as on disk (the key unsealed), if any. */
   stored(): CertificatePair | undefined {
     const cert = readIfExists(this.files.cert);
@@ -129,14 +141,14 @@ export class AcmeIssuer {
     });
     writeSecret(this.files.key, pair.key, this.options.vault);
     writeFileAtomic(this.files.cert, pair.cert, 0o644);
-    if (request.dnsToken) writeSecret(this.files.token, request.dnsToken, this.options.vault);
+    if (request.dnsToken) writeSecret(this.files.token, JSON.stringify({ dns: request.dns, token: request.dnsToken }), this.options.vault);
     return pair;
   }
 
   private provider(request: AcmeRequest): DnsProvider {
     const factory = (this.options.providers ?? DNS_PROVIDERS)[request.dns];
     if (!factory) throw new GatehouseError('BAD_USAGE', `Gatehouse cannot set DNS records at "${request.dns}".`, `It can at: ${this.providers().join(', ')}.`);
-    const token = request.dnsToken ?? readSecret(this.files.token, this.options.vault);
+    const token = request.dnsToken ?? this.keptToken(request.dns);
     if (!token) throw new GatehouseError('BAD_USAGE', `There is no ${request.dns} API token yet.`, 'Give one with --dns-token.');
     return factory(token);
   }

@@ -14,11 +14,15 @@ const EMAIL = 'owner@example.test';
 describe('renewing the ACME certificate', { skip: commandsMissing('pebble') }, async () => {
   const pebble = await startPebble();
   after(() => pebble.close());
-  const issuerOptions = (tlsDir: string): AcmeIssuerOptions => ({ tlsDir, trust: pebble.trust, providers: pebble.providers, recordVisible: () => Promise.resolve(true), propagationMs: 2000 });
+  // The DNS the certificates are proved with; `broken` makes it publish a value the authority refuses.
+  let broken = false;
+  const providers = { testdns: (token: string) => (broken ? pebble.providers.wrongdns! : pebble.providers.testdns!)(token) };
+  const issuerOptions = (tlsDir: string): AcmeIssuerOptions => ({ tlsDir, trust: pebble.trust, providers, recordVisible: () => Promise.resolve(true), propagationMs: 2000 });
   const orders = () => pebble.log.filter((l) => l.startsWith('set')).length;
 
   /** A data folder holding a fresh certificate for DOMAIN, and a manager over it whose clock the test sets. */
-  async function issued(dns = 'testdns') {
+  async function issued(breakAfter = false) {
+    broken = false;
     const tlsDir = tempDir();
     const issuer = new AcmeIssuer(issuerOptions(tlsDir));
     const { cert } = await issuer.issue({ domain: DOMAIN, email: EMAIL, dns: 'testdns', dnsToken: 'token', directory: pebble.directory });
@@ -26,7 +30,8 @@ describe('renewing the ACME certificate', { skip: commandsMissing('pebble') }, a
     const from = Date.parse(x.validFrom);
     const life = Date.parse(x.validTo) - from;
     let now = Date.now();
-    const settings = { tlsMode: 'acme' as const, tlsCertFile: '', tlsKeyFile: '', acmeDomain: DOMAIN, acmeEmail: EMAIL, acmeDns: dns, acmeDirectory: pebble.directory };
+    broken = breakAfter;
+    const settings = { tlsMode: 'acme' as const, tlsCertFile: '', tlsKeyFile: '', acmeDomain: DOMAIN, acmeEmail: EMAIL, acmeDns: 'testdns', acmeDirectory: pebble.directory };
     const make = () => new TlsManager({ tlsDir, settings, acme: issuer, clock: () => now, hostNames: () => ({ dns: ['localhost'], ips: ['127.0.0.1'] }) });
     return { manager: make(), make, at: (fraction: number) => (now = from + life * fraction), set: (t: number) => (now = t), now: () => now, cert, validTo: x.validTo };
   }
@@ -57,7 +62,7 @@ describe('renewing the ACME certificate', { skip: commandsMissing('pebble') }, a
   });
 
   it('keeps serving a certificate it cannot renew, says so, and asks again only an hour later', async () => {
-    const { manager, at, set, now } = await issued('wrongdns');
+    const { manager, at, set, now } = await issued(true);
     at(0.7);
     await manager.current();
     const warned = await manager.check();
@@ -72,7 +77,7 @@ describe('renewing the ACME certificate', { skip: commandsMissing('pebble') }, a
   });
 
   it('falls back to the local CA, with the reason, once the certificate has expired and cannot be renewed', async () => {
-    const { manager, at } = await issued('wrongdns');
+    const { manager, at } = await issued(true);
     at(1.01);
     const started = await manager.current();
     assert.equal(started.source, 'local-ca');

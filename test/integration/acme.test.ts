@@ -108,6 +108,8 @@ describe("a certificate from an ACME authority (Let's Encrypt), proved by DNS", 
     const out: string[] = [];
     const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t) };
     await assert.rejects(tlsCommand(['use', 'acme', '--domain', 'cli.example.test', '--data-dir', dataDir], io), /Say --email, --dns/);
+    // The kept token belongs to its provider: another provider never gets it.
+    await assert.rejects(tlsCommand(['use', 'acme', '--domain', 'cli.example.test', '--email', EMAIL, '--dns', 'wrongdns', '--directory', pebble.directory, '--data-dir', dataDir], io), /There is no wrongdns API token yet/);
     // No --dns-token: the one kept from the first certificate is used.
     const code = await tlsCommand(['use', 'acme', '--domain', 'CLI.example.test', '--email', EMAIL, '--dns', 'testdns', '--directory', pebble.directory, '--data-dir', dataDir], io);
     assert.equal(code, 0, out.join('\n'));
