@@ -33,6 +33,10 @@ import { TlsManager, type TlsMaterial } from './tls/tls-manager';
 import { UpstreamHosts } from './upstreams/hosts';
 import { upstreamGauge } from './upstreams/upstream-metrics';
 
+export interface CertificateSwap {
+  apply?: () => Promise<void>;
+}
+
 export interface CoreOptions {
   dataDir: string;
   /** From flags and the environment; they win over stored settings and are not saved. */
@@ -93,6 +97,8 @@ export interface Services {
   control: ControlApi;
   tls: TlsManager | undefined;
   material: TlsMaterial | undefined;
+  /** Serves what the settings now ask for, at once (set by the gateway once it listens). */
+  swap: CertificateSwap;
   scheduler: Scheduler;
   queue: QueueMetrics;
   hosts: UpstreamHosts;
@@ -128,7 +134,9 @@ export async function buildServices(store: Store, settings: () => Readonly<Setti
   const tlsDir = dataPaths(options.dataDir).tlsDir;
   const acme = new AcmeIssuer({ tlsDir, ...options.acme, ...(options.vault ? { vault: options.vault } : {}) });
   const tls = options.tls === false ? undefined : new TlsManager({ tlsDir, settings: settings(), acme, ...(options.hostNames ? { hostNames: options.hostNames } : {}), ...(options.vault ? { vault: options.vault } : {}), ...(options.tailscale ? { tailscale: options.tailscale } : {}) });
-  const certificates = tls ? { tlsDir, acme, certificate: () => tls.served() } : { certificate: () => undefined };
+  // The gateway fills this in once it listens: it alone can swap the certificate its servers use.
+  const swap: CertificateSwap = {};
+  const certificates = tls ? { tlsDir, acme, certificate: () => tls.served(), applyCertificate: () => swap.apply?.() ?? Promise.resolve() } : { certificate: () => undefined };
   const control = closer.own(
     new ControlApi({ store, settings, account, tokens, invites, overrides: options.overrides ?? {}, models, pulls, verifier, metering, ollama, serving, scheduler, queue, budgets, hosts, ...certificates, ...(options.vault ? { vault: options.vault, vaultDescription: options.vault.describe } : {}) }),
     (c) => c.close(),
@@ -137,8 +145,8 @@ export async function buildServices(store: Store, settings: () => Readonly<Setti
   const localNames = options.hostNames ?? cachedHostNames(5000);
   // The certificate's public name (Tailscale's, or the owner's ACME domain even before its
   // certificate arrives) is one of this computer's own: invites and the dashboard answer to it.
-  const publicName = material?.name ?? (settings().tlsMode === 'acme' ? settings().acmeDomain : '');
-  const hostNames = publicName ? withName(localNames, publicName) : localNames;
+  const publicName = () => tls?.served()?.name ?? (settings().tlsMode === 'acme' ? settings().acmeDomain : '');
+  const hostNames = withName(localNames, publicName);
   const localCheck = options.isLocalClient ? undefined : closer.own(createLocalClientCheck(), (c) => c.stop());
   const security: SecuritySink = (event) => {
     metering.security(event);
@@ -159,7 +167,7 @@ export async function buildServices(store: Store, settings: () => Readonly<Setti
     await Promise.all([metering.refreshModels(), hosts.size > 1 ? hosts.refresh(undefined, 2000) : undefined]);
   };
   return {
-    settings, store, tokens, verifier, metering, pulls, ollama, account, invites, control, tls, material, scheduler, queue, hosts, budgets, security, start, beforeListen,
+    settings, store, tokens, verifier, metering, pulls, ollama, account, invites, control, tls, material, swap, scheduler, queue, hosts, budgets, security, start, beforeListen,
     isLocalClient: options.isLocalClient ?? localCheck!.isLocal,
     hostNames,
   };
@@ -189,11 +197,12 @@ function buildRouting(store: Store, settings: () => Readonly<Settings>, options:
 }
 
 /** The host names plus one, made again only when the cached names change (they are asked on every request). */
-function withName(names: () => HostNames, name: string): () => HostNames {
-  let last: { of: HostNames; is: HostNames } | undefined;
+function withName(names: () => HostNames, name: () => string): () => HostNames {
+  let last: { of: HostNames; name: string; is: HostNames } | undefined;
   return () => {
     const now = names();
-    if (last?.of !== now) last = { of: now, is: { ...now, dns: [...now.dns, name] } };
+    const extra = name();
+    if (last?.of !== now || last.name !== extra) last = { of: now, name: extra, is: extra ? { ...now, dns: [...now.dns, extra] } : now };
     return last.is;
   };
 }

@@ -72,9 +72,15 @@ export async function createCore(options: CoreOptions): Promise<Core> {
 
     const listen = async (): Promise<ServingInfo> => {
       // A renewed certificate, or a new warning about it, is what the window and Share show next.
+      const host = settings().host;
       const onCertificate = (material: TlsMaterial) => {
         services.material = material;
-        if (serving) serving = { ...serving, tls: tlsInfo(material), caPem: material.caCert ?? null };
+        if (serving) {
+          // A public name (a certificate just got for the owner's domain) goes first, as at a start.
+          const named = material.name ? [`https://${material.name}:${serving.port}`] : [];
+          const urls = [...named, ...servingUrls(useTls ? 'https' : 'http', host, serving.port)];
+          serving = { ...serving, urls, tls: tlsInfo(material), caPem: material.caCert ?? null };
+        }
         services.control.certificateChanged();
       };
       const info = await startListening(gateway, services, { useTls, options, log, closer, onCertificate });
@@ -137,9 +143,16 @@ async function startListening(gateway: FastifyInstance, services: Services, run:
   const address = gateway.server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const webapp = await startWebapp(services, run);
-  if (services.tls) {
-    const timer = watchCertificate(services.tls, [gateway, ...(webapp ? [webapp.app] : [])], run.options.tlsCheckIntervalMs ?? 60_000, run.log, run.onCertificate);
+  const { tls } = services;
+  if (tls) {
+    const swapIn = swapper([gateway, ...(webapp ? [webapp.app] : [])], run.log, run.onCertificate);
+    const timer = watchCertificate(tls, swapIn, run.options.tlsCheckIntervalMs ?? 60_000, run.log);
     run.closer.defer(() => clearInterval(timer));
+    services.swap.apply = async () => {
+      const before = tls.served();
+      const next = await tls.reconfigure(services.settings());
+      if (next) swapIn(next, before);
+    };
   }
   if (!run.useTls && !isLoopback(host)) run.log.warn(`Serving PLAIN HTTP on ${host}:${actualPort}. API tokens cross the network unencrypted.`);
   const { material } = services;
@@ -165,8 +178,20 @@ async function closeGracefully(gateway: FastifyInstance, graceMs: number): Promi
   }
 }
 
+/** Puts new material in service on every server (gateway and web app) and says what changed. */
+function swapper(apps: FastifyInstance[], log: Logger, onCertificate: (m: TlsMaterial) => void) {
+  return (next: TlsMaterial, before: TlsMaterial | undefined): void => {
+    onCertificate(next);
+    if (next.warning && next.warning !== before?.warning) log.warn(next.warning);
+    if (next.cert === before?.cert) return;
+    // fastify was built with `https`, so its servers are TLS servers.
+    for (const app of apps) (app.server as unknown as TlsServer).setSecureContext({ key: next.key, cert: next.cert });
+    log.info(`TLS certificate renewed (SHA-256 ${next.leafFingerprint}).`);
+  };
+}
+
 /** Re-issues the certificate when addresses change or expiry nears, and swaps it in live. */
-function watchCertificate(tls: TlsManager, apps: FastifyInstance[], intervalMs: number, log: Logger, onCertificate: (m: TlsMaterial) => void): NodeJS.Timeout {
+function watchCertificate(tls: TlsManager, swapIn: ReturnType<typeof swapper>, intervalMs: number, log: Logger): NodeJS.Timeout {
   let checking = false;
   const timer = setInterval(() => {
     // An ACME renewal can take longer than the interval: one check at a time.
@@ -175,15 +200,7 @@ function watchCertificate(tls: TlsManager, apps: FastifyInstance[], intervalMs: 
     const before = tls.served();
     tls
       .check()
-      .then((next) => {
-        if (!next) return;
-        onCertificate(next);
-        if (next.warning && next.warning !== before?.warning) log.warn(next.warning);
-        if (next.cert === before?.cert) return;
-        // fastify was built with `https`, so its servers are TLS servers.
-        for (const app of apps) (app.server as unknown as TlsServer).setSecureContext({ key: next.key, cert: next.cert });
-        log.info(`TLS certificate renewed (SHA-256 ${next.leafFingerprint}).`);
-      })
+      .then((next) => next && swapIn(next, before))
       .catch((err: unknown) => log.error('Could not renew the TLS certificate; the current one stays in use.', err))
       .finally(() => (checking = false));
   }, intervalMs);

@@ -12,7 +12,7 @@ import { APP_SCHEME, appPathOf, RENDERER_INDEX, rendererResponse } from './shell
 import { registerControlIpc } from './shell/ipc';
 import { loginItem } from './shell/login-item';
 import { createTray } from './shell/tray';
-import { trayHosts } from './shell/tray-model';
+import { shareableEndpoint, trayHosts } from './shell/tray-model';
 import type { UpstreamView } from '../preload/types';
 import type { Overview } from '../preload/views';
 import { createUpdater } from './shell/updater';
@@ -107,7 +107,7 @@ async function startCore(shell: Shell): Promise<Core | null> {
 async function openGateway(core: Core): Promise<{ endpoint: string | null; gatewayError: string | null; certificateWarning?: string | null }> {
   try {
     const info = await core.listen();
-    return { endpoint: info.urls.find((u) => !/\/\/(localhost|127\.|\[::1\])/.test(u)) ?? info.urls[0] ?? null, gatewayError: null, certificateWarning: info.tls?.warning ?? null };
+    return { endpoint: shareableEndpoint(info.urls), gatewayError: null, certificateWarning: info.tls?.warning ?? null };
   } catch (err) {
     return { endpoint: null, gatewayError: describeError(err) };
   }
@@ -123,7 +123,8 @@ function setupWindow(shell: Shell, core: Core): BrowserWindow {
 }
 
 function setupTray(shell: Shell, core: Core, window: BrowserWindow, gateway: { endpoint: string | null; gatewayError: string | null; certificateWarning?: string | null }): void {
-  const { endpoint, gatewayError, certificateWarning = null } = gateway;
+  const { gatewayError, certificateWarning = null } = gateway;
+  let { endpoint } = gateway;
   const login = loginItem(app);
   const call = (operation: 'setPaused' | 'ollamaAction', args: unknown) =>
     core.control.call(operation, args, 'tray').catch((err: unknown) => dialog.showErrorBox('Gatehouse', describeError(err)));
@@ -154,7 +155,14 @@ function setupTray(shell: Shell, core: Core, window: BrowserWindow, gateway: { e
   core.control.on('ollama', (ollama) => tray.update({ ollama }));
   core.control.on('changed', ({ what }) => {
     tray.update({ paused: core.settings().paused });
-    if (what === 'certificate') void core.control.call('getOverview', {}, 'tray').then((o) => tray.update({ certificateWarning: (o as Overview).tls?.warning ?? null }));
+    if (what === 'certificate') {
+      void core.control.call('getOverview', {}, 'tray').then((o) => tray.update({ certificateWarning: (o as Overview).tls?.warning ?? null }));
+      // A certificate for a public name puts that name first: it is what "Copy endpoint" copies now.
+      void core.control.call('getShareInfo', {}, 'tray').then((info) => {
+        endpoint = shareableEndpoint((info as { endpoints: Array<{ url: string }> }).endpoints.map((e) => e.url));
+        tray.update({ endpoint });
+      });
+    }
     if (what === 'upstreams') void core.control.call('listUpstreams', {}, 'tray').then((hosts) => tray.update({ hosts: trayHosts(hosts as UpstreamView[]) }));
   });
   // Requests start and end: how many wait for the GPU, for the tooltip.

@@ -24,6 +24,8 @@ export interface Serving {
   tls: Pick<TlsMaterial, 'source' | 'leafFingerprint' | 'caFingerprint' | 'name' | 'warning'> | null;
   /** The CA certificate (PEM) clients trust, when Gatehouse made it. */
   caPem: string | null;
+  /** The port the gateway listens on (absent in a CLI run, which serves nothing). */
+  port?: number;
   /** The port of the web app gate, when one runs. */
   webappPort?: number;
 }
@@ -61,6 +63,8 @@ export interface ControlContext {
   acme?: AcmeIssuer;
   /** The certificate the running gateway serves now (absent in a CLI run). */
   certificate?: () => TlsMaterial | undefined;
+  /** Has the running gateway serve what the settings now ask for, without a restart. */
+  applyCertificate?: () => Promise<void>;
 }
 
 /** Every operation of the contract, each taking its parsed arguments and who asked. */

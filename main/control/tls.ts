@@ -60,10 +60,16 @@ export function tlsHandlers(ctx: HandlerContext): Pick<Handlers, 'getTlsStatus' 
         for (const [key, value] of Object.entries(changes)) ctx.store.setSetting(key as keyof Settings, value, actor);
       });
       ctx.changed('settings');
+      // A running gateway serves it at once; the CLI on its own leaves it for the next start.
+      await ctx.applyCertificate?.();
+      const served = ctx.certificate?.();
+      const now = served?.source === 'acme' && served.name === domain;
+      const port = ctx.serving?.()?.port ?? '<port>';
       const authority = chosen === LETS_ENCRYPT ? "Let's Encrypt" : 'The ACME authority';
+      const use = `teammates use https://${domain}:${port} with nothing to install, once ${domain} points at this computer in DNS`;
       return {
         certificate: certificateView(pair.cert, true),
-        message: `${authority} issued a certificate for ${domain}. From its next start Gatehouse serves it: teammates use https://${domain}:<port> with nothing to install, once ${domain} points at this computer in DNS. Restart Gatehouse now.`,
+        message: now ? `${authority} issued a certificate for ${domain}, and Gatehouse serves it now: ${use}.` : `${authority} issued a certificate for ${domain}. From its next start Gatehouse serves it: ${use}. Restart Gatehouse now.`,
       };
     },
   };

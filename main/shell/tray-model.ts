@@ -29,6 +29,11 @@ export interface TrayLook {
   tooltip: string;
 }
 
+/** The address teammates use: the first one that is not this computer's loopback (a public name comes first). */
+export function shareableEndpoint(urls: readonly string[]): string | null {
+  return urls.find((u) => !/\/\/(localhost|127\.|\[::1\])/.test(u)) ?? urls[0] ?? null;
+}
+
 /** What the tray keeps of the Ollama hosts. */
 export function trayHosts(hosts: ReadonlyArray<Pick<UpstreamView, 'name' | 'state'>>): { total: number; down: string[] } {
   return { total: hosts.length, down: hosts.filter((h) => h.state === 'down').map((h) => h.name) };

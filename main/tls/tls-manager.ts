@@ -51,8 +51,10 @@ export class TlsManager {
   private readonly hostNames: () => HostNames;
   private readonly clock: () => number;
   private readonly acme: AcmeCertificate;
+  private settings: TlsManagerOptions['settings'];
 
   constructor(private readonly options: TlsManagerOptions) {
+    this.settings = options.settings;
     this.hostNames = options.hostNames ?? (() => currentHostNames());
     this.clock = options.clock ?? Date.now;
     const issuer = options.acme ?? new AcmeIssuer({ tlsDir: options.tlsDir, ...(options.vault ? { vault: options.vault } : {}) });
@@ -123,15 +125,25 @@ export class TlsManager {
     return next;
   }
 
+  /**
+   * Serves what new settings ask for (a certificate just got for the owner's domain), now rather
+   * than at the next start; returns the new material, or undefined when nothing changed.
+   */
+  async reconfigure(settings: TlsManagerOptions['settings']): Promise<TlsMaterial | undefined> {
+    this.settings = settings;
+    this.customStamp = '';
+    return this.check();
+  }
+
   private async load(wait: boolean): Promise<TlsMaterial> {
-    const mode = this.options.settings.tlsMode;
+    const mode = this.settings.tlsMode;
     if (mode === 'acme') return this.loadAcme(wait);
     return mode === 'custom' ? this.loadCustom() : mode === 'tailscale' ? this.loadTailscale() : this.loadLocal();
   }
 
   /** The ACME certificate for the owner's domain; while there is none, the local CA's, with why. */
   private async loadAcme(wait: boolean): Promise<TlsMaterial> {
-    const settings = { ...DEFAULT_SETTINGS, ...this.options.settings };
+    const settings = { ...DEFAULT_SETTINGS, ...this.settings };
     const got = await this.acme.load(settings, wait);
     if (!got.pair) return { ...(await this.loadLocal()), warning: `${got.warning} Meanwhile the local certificate authority's is served.` };
     const { cert, key } = got.pair;
@@ -199,7 +211,7 @@ export class TlsManager {
   }
 
   private loadCustom(): TlsMaterial {
-    const { tlsCertFile, tlsKeyFile } = this.options.settings;
+    const { tlsCertFile, tlsKeyFile } = this.settings;
     if (!tlsCertFile || !tlsKeyFile) {
       throw new GatehouseError(
         'TLS_CUSTOM_MISSING',

@@ -30,11 +30,13 @@ describe("a teammate's Chromium and the ACME certificate", { skip: browserMissin
     await card.getByRole('button', { name: 'Get certificate' }).click();
     await page.getByRole('status').filter({ hasText: `issued a certificate for ${DOMAIN}` }).waitFor();
     assert.equal(setup.core.settings().tlsMode, 'acme');
+    // Served at once: the card says so without a restart.
+    await page.getByTestId('certificate-served').filter({ hasText: `Let's Encrypt's certificate for your domain` }).filter({ hasText: DOMAIN }).waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'settings-certificate-acme.png'), fullPage: true });
     assert.deepEqual(errors, []);
   });
 
-  it('is served by name after the restart: the Share link opens with no certificate warning and no CA to install', async () => {
+  it('is still served by name after a restart: the Share link opens with no certificate warning and no CA to install', async () => {
     await setup.core.close();
     // Started inside the test, so it is closed when the test ends.
     const h = await startHarness({ dataDir, acme });

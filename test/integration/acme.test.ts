@@ -22,10 +22,16 @@ describe("a certificate from an ACME authority (Let's Encrypt), proved by DNS", 
   const useAcme = (args: Record<string, unknown>, actor: 'window' | 'remote-admin' = 'window') =>
     first.core.control.call('useAcme', { domain: DOMAIN, email: EMAIL, dns: 'testdns', dnsToken: DNS_TOKEN, directory: pebble.directory, ...args }, actor) as Promise<Results['useAcme']>;
 
-  it('is issued through the DNS provider, which removes its record again; the settings change only then', async () => {
+  it('is issued through the DNS provider, which removes its record again, and served at once by name', async () => {
     const got = await useAcme({});
     assert.deepEqual(got.certificate.names, [DOMAIN]);
-    assert.match(got.message, new RegExp(`https://${DOMAIN.replace(/\./g, '\\.')}:<port>.*Restart Gatehouse now`));
+    assert.match(got.message, new RegExp(`Gatehouse serves it now: teammates use https://${DOMAIN.replace(/\./g, '\\.')}:${first.info.port} with nothing to install`));
+    const root = await pebble.root();
+    const live = await call(`https://127.0.0.1:${first.info.port}/api/version`, { ca: root, servername: DOMAIN, headers: { host: `${DOMAIN}:${first.info.port}`, authorization: `Bearer ${first.token('live-switch')}` } });
+    assert.equal(live.status, 200, 'the running gateway serves the new certificate without a restart');
+    const share = (await first.core.control.call('getShareInfo', {}, 'window')) as Results['getShareInfo'];
+    assert.equal(share.endpoints[0]?.url, `https://${DOMAIN}:${first.info.port}`, 'Share offers the name first');
+    assert.equal(share.caFingerprint, null);
     assert.deepEqual(pebble.log, [`set _acme-challenge.${DOMAIN}`, `clear _acme-challenge.${DOMAIN}`]);
     // Renewal at two thirds of a 90-day life: day 60.
     const life = Date.parse(got.certificate.validTo) - Date.parse(got.certificate.validFrom);
@@ -94,6 +100,8 @@ describe("a certificate from an ACME authority (Let's Encrypt), proved by DNS", 
       return text;
     };
     assert.doesNotMatch(await check(), /through the running Gatehouse/);
+    // With no Gatehouse running, the CLI cannot open what the tray app's keystore sealed, and says so.
+    await assert.rejects(tlsCommand(['use', 'acme', '--domain', 'other.example.test', '--email', EMAIL, '--dns', 'cloudflare', '--data-dir', dataDir], io), /encrypted with the desktop app's OS keystore/);
     const h = await startHarness({ dataDir, acme, vault });
     assert.match(await check(), /through the running Gatehouse/);
     out.length = 0;
@@ -115,7 +123,7 @@ describe("a certificate from an ACME authority (Let's Encrypt), proved by DNS", 
     assert.equal(code, 0, out.join('\n'));
     const text = out.join('\n');
     assert.match(text, /through the running Gatehouse/);
-    assert.match(text, /issued a certificate for cli\.example\.test\. From its next start .* Restart Gatehouse now\./);
+    assert.match(text, /issued a certificate for cli\.example\.test, and Gatehouse serves it now: teammates use https:\/\/cli\.example\.test:\d+ /);
     assert.match(text, /Valid until 20\d\d-.*renews it from 20\d\d-/);
     assert.equal(h.core.settings().acmeDomain, 'cli.example.test');
     const audit = h.core.store.metering.auditSince(0).filter((a) => a.action === 'tls.acme').at(-1);

@@ -11,7 +11,7 @@ import type { OllamaStatus } from '../../main/ollama/status';
 import { linuxAutostartEntry, linuxAutostartFile, loginItemSettings } from '../../main/shell/autostart';
 import { answer, registerControlIpc, type InvokeEvent } from '../../main/shell/ipc';
 import { noticesFor } from '../../main/shell/notifications';
-import { buildTrayMenu, trayIconFile, trayHosts, trayLook, type TrayActions, type TrayState } from '../../main/shell/tray-model';
+import { buildTrayMenu, shareableEndpoint, trayIconFile, trayHosts, trayLook, type TrayActions, type TrayState } from '../../main/shell/tray-model';
 import { checkDue, nextUpdateState, UPDATE_INTERVAL_MS, type UpdateState } from '../../main/shell/update-state';
 import { safeStorageVault } from '../../main/shell/vault';
 import { isAllowedExternalUrl, isAppUrl, webPreferences } from '../../main/shell/web-security';
@@ -111,6 +111,13 @@ describe('the tray', () => {
     click(item(menu, 'Start at login'));
     assert.deepEqual(calls, ['copy', 'share', 'open', 'quit', 'login:false']);
     assert.equal(item(buildTrayMenu({ ...base, endpoint: null }, actions), 'Copy endpoint').enabled, false);
+  });
+
+  it("copies the address teammates use: a public certificate's name first, never this computer's loopback", () => {
+    assert.equal(shareableEndpoint(['https://gpu.example.com:11443', 'https://localhost:11443', 'https://192.168.1.20:11443']), 'https://gpu.example.com:11443');
+    assert.equal(shareableEndpoint(['https://localhost:11443', 'https://[::1]:11443', 'https://192.168.1.20:11443']), 'https://192.168.1.20:11443');
+    assert.equal(shareableEndpoint(['https://127.0.0.1:11443']), 'https://127.0.0.1:11443', 'bound to loopback: the only one there is');
+    assert.equal(shareableEndpoint([]), null);
   });
 
   it('names the icon files per platform', () => {
