@@ -5,7 +5,7 @@ import { localOnly } from './admin';
 import type { HandlerContext, Handlers } from './context';
 
 /** Settings read once when the gateway starts: a change applies at the next start. */
-export const RESTART_KEYS: SettingKey[] = ['host', 'port', 'tlsMode', 'tlsCertFile', 'tlsKeyFile', 'acmeDomain', 'acmeDirectory', 'bodyLimitMiB', 'webappUpstream', 'webappPort'];
+export const RESTART_KEYS: SettingKey[] = ['host', 'port', 'tlsMode', 'tlsCertFile', 'tlsKeyFile', 'bodyLimitMiB', 'webappUpstream', 'webappPort'];
 /**
  * Settings that move a trust boundary: where prompts go (upstream), who can reach the gateway and
  * how (host, port, TLS), what runs without a token, who may administer, and which registries
