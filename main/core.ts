@@ -17,7 +17,7 @@ import { listenError } from './gateway/listen-error';
 import { consoleLogger, type Logger } from './log';
 import type { Metering } from './metering/metering';
 import type { OllamaSupervisor } from './ollama/supervisor';
-import { adminLinkUrl, servingUrls } from './share/endpoints';
+import { adminLinkUrl, publicUrls } from './share/endpoints';
 import { Store } from './store/store';
 import { version } from '../package.json';
 import type { TlsManager, TlsMaterial } from './tls/tls-manager';
@@ -77,8 +77,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
         services.material = material;
         if (serving) {
           // A public name (a certificate just got for the owner's domain) goes first, as at a start.
-          const named = material.name ? [`https://${material.name}:${serving.port}`] : [];
-          const urls = [...named, ...servingUrls(useTls ? 'https' : 'http', host, serving.port)];
+          const urls = publicUrls(material.name, useTls ? 'https' : 'http', host, serving.port);
           serving = { ...serving, urls, tls: tlsInfo(material), caPem: material.caCert ?? null };
         }
         services.control.certificateChanged();
@@ -156,11 +155,9 @@ async function startListening(gateway: FastifyInstance, services: Services, run:
   }
   if (!run.useTls && !isLoopback(host)) run.log.warn(`Serving PLAIN HTTP on ${host}:${actualPort}. API tokens cross the network unencrypted.`);
   const { material } = services;
-  // With Tailscale or ACME, the certificate's name comes first: the one address every teammate's system already trusts.
-  const named = material?.name ? [`https://${material.name}:${actualPort}`] : [];
   if (material?.warning) run.log.warn(material.warning);
   return {
-    urls: [...named, ...servingUrls(run.useTls ? 'https' : 'http', host, actualPort)],
+    urls: publicUrls(material?.name, run.useTls ? 'https' : 'http', host, actualPort),
     host,
     port: actualPort,
     ...(webapp ? { webapp: webapp.info } : {}),

@@ -4,14 +4,14 @@ import type { Settings } from '../config/settings';
 import { GatehouseError } from '../errors';
 import { LETS_ENCRYPT, type AcmeIssuer } from '../tls/acme';
 import { certificateView } from '../tls/certificate-view';
-import { readIfExists } from '../tls/files';
+import { readIfExists, SERVED_CERTIFICATE } from '../tls/files';
 import { localOnly } from './admin';
 import type { HandlerContext, Handlers } from './context';
 
 /** Where each mode keeps the certificate it serves. */
 function certificateFile(settings: Readonly<Settings>, tlsDir: string): string | undefined {
   if (settings.tlsMode === 'custom') return settings.tlsCertFile || undefined;
-  return join(tlsDir, { 'local-ca': 'server.crt', tailscale: 'tailscale.crt', acme: 'acme.crt' }[settings.tlsMode]);
+  return join(tlsDir, SERVED_CERTIFICATE[settings.tlsMode]);
 }
 
 const requireAcme = (ctx: HandlerContext): AcmeIssuer => {

@@ -14,6 +14,11 @@ export function servingUrls(scheme: 'http' | 'https', host: string, port: number
   return [url('localhost'), ...local, ...lanAddresses().filter((ip) => host === '::' || !ip.includes(':')).map(url)];
 }
 
+/** The serving URLs with a certificate's public name (Tailscale's, the owner's domain) first: the one every teammate's system already trusts. */
+export function publicUrls(name: string | undefined, scheme: 'http' | 'https', host: string, port: number): string[] {
+  return [...(name ? [`https://${name}:${port}`] : []), ...servingUrls(scheme, host, port)];
+}
+
 /** Names people recognise for each address the gateway answers on; `domain`: the owner's, with a public certificate. */
 export function labelEndpoints(urls: string[], domain?: string): Endpoint[] {
   const short = hostname().toLowerCase();

@@ -7,7 +7,7 @@ import { ensurePrivateDir } from '../config/paths';
 import { GatehouseError } from '../errors';
 import { DNS_PROVIDERS, type DnsProvider, type DnsProviderFactory } from './acme-dns';
 import type { CertificatePair } from './certificates';
-import { readIfExists, readSecret, writeFileAtomic, writeSecret, type SecretVault } from './files';
+import { readIfExists, readSecret, SERVED_CERTIFICATE, writeFileAtomic, writeSecret, type SecretVault } from './files';
 
 export const LETS_ENCRYPT = acme.directory.letsencrypt.production;
 
@@ -95,7 +95,7 @@ export class AcmeIssuer {
 
   private get files() {
     const dir = this.options.tlsDir;
-    return { account: join(dir, 'acme-account.key'), token: join(dir, 'acme-dns.token'), cert: join(dir, 'acme.crt'), key: join(dir, 'acme.key') };
+    return { account: join(dir, 'acme-account.key'), token: join(dir, 'acme-dns.token'), cert: join(dir, SERVED_CERTIFICATE.acme), key: join(dir, 'acme.key') };
   }
 
   /** The provider names `--dns` accepts. */

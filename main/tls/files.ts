@@ -1,6 +1,9 @@
 import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { GatehouseError } from '../errors';
 
+/** The certificate each mode serves, by file name in the data folder's tls/ (custom: the owner's own files). */
+export const SERVED_CERTIFICATE = { 'local-ca': 'server.crt', tailscale: 'tailscale.crt', acme: 'acme.crt' } as const;
+
 /** Writes via a temporary file and a rename, so a crash never leaves half a key on disk. */
 export function writeFileAtomic(file: string, data: string, mode: number): void {
   const tmp = `${file}.${process.pid}.tmp`;

@@ -7,7 +7,7 @@ import { GatehouseError } from '../errors';
 import { currentHostNames, type HostNames } from './addresses';
 import { withCreateLock } from './ca-lock';
 import { createCa, fingerprint, pemFile, issuedBy, issueLeaf, leafCovers, pairProblem, type CertificatePair } from './certificates';
-import { readIfExists, readSecret, writeFileAtomic, writeSecret, type SecretVault } from './files';
+import { readIfExists, readSecret, SERVED_CERTIFICATE, writeFileAtomic, writeSecret, type SecretVault } from './files';
 import { AcmeIssuer } from './acme';
 import { AcmeCertificate, type AcmeSettings } from './acme-certificate';
 import { tailscaleCert, tailscaleStatus } from './tailscale';
@@ -66,7 +66,7 @@ export class TlsManager {
     return {
       caCert: join(dir, 'ca.crt'),
       caKey: join(dir, 'ca.key'),
-      leafCert: join(dir, 'server.crt'),
+      leafCert: join(dir, SERVED_CERTIFICATE['local-ca']),
       leafKey: join(dir, 'server.key'),
       caLock: join(dir, 'ca.lock'),
     };
@@ -157,7 +157,7 @@ export class TlsManager {
    * stays in use while it is valid, even if a renewal fails.
    */
   private async loadTailscale(): Promise<TlsMaterial> {
-    const certFile = join(this.options.tlsDir, 'tailscale.crt');
+    const certFile = join(this.options.tlsDir, SERVED_CERTIFICATE.tailscale);
     const keyFile = join(this.options.tlsDir, 'tailscale.key');
     const state = await tailscaleStatus(this.options.tailscale);
     const usable = (name: string) => {

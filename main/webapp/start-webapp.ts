@@ -3,7 +3,7 @@ import type { Closer } from '../closer';
 import type { Services } from '../core-services';
 import { listenError } from '../gateway/listen-error';
 import type { Logger } from '../log';
-import { servingUrls } from '../share/endpoints';
+import { publicUrls } from '../share/endpoints';
 import { buildWebappGate } from './webapp-gate';
 import { WebSessions } from './web-sessions';
 import { WebUsage } from './web-usage';
@@ -47,7 +47,6 @@ export async function startWebapp(services: Services, run: { useTls: boolean; lo
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : webappPort;
-  const named = services.material.name ? [`https://${services.material.name}:${port}`] : [];
-  return { info: { urls: [...named, ...servingUrls('https', host, port)], port, upstream: settings.webappUpstream }, app };
+  return { info: { urls: publicUrls(services.material.name, 'https', host, port), port, upstream: settings.webappUpstream }, app };
 }
 
